@@ -1,0 +1,1 @@
+"""Accounts: users, startups and their members; sign-in, registration, invitations."""

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from kakehashi.accounts.models import InvitedRole
+from kakehashi.accounts.services import MAX_PASSWORD_LENGTH, password_problem
+
+LANGUAGE_CHOICES = [("ja", "日本語"), ("en", "English")]
+
+
+class NewPassword:
+    """Validator: the password policy of ``accounts.services``, with the message in the user's language."""
+
+    def __init__(self, email_field: str | None = "email") -> None:
+        self.email_field = email_field
+
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        email = getattr(form, self.email_field).data if self.email_field and hasattr(form, self.email_field) else None
+        email = email or getattr(form, "account_email", None)
+        problem = password_problem(field.data or "", email=email)
+        if problem:
+            raise ValidationError(problem)
+
+
+def _email_field() -> EmailField:
+    return EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
+            Length(max=320),
+        ],
+    )
+
+
+def _password_field(label: str | None = None) -> PasswordField:
+    return PasswordField(
+        label or _l("Password"),
+        validators=[DataRequired(message=_l("Enter a password.")), NewPassword()],
+        description=_l("At least 8 characters. Long passphrases and any script are welcome."),
+        render_kw={"autocomplete": "new-password", "maxlength": MAX_PASSWORD_LENGTH},
+    )
+
+
+def _confirm_field() -> PasswordField:
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    next = HiddenField()
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)])
+    email = _email_field()
+    password = _password_field()
+    confirm = _confirm_field()
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+
+
+class ResetRequestForm(FlaskForm):
+    email = _email_field()
+
+
+class SetPasswordForm(FlaskForm):
+    """Reset or invitation: the account's email is known from the token (``account_email``)."""
+
+    password = _password_field(_l("New password"))
+    confirm = _confirm_field()
+
+    def __init__(self, *args: object, account_email: str | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = _password_field(_l("New password"))
+    confirm = _confirm_field()
+
+    def __init__(self, *args: object, account_email: str | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+
+
+class InviteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=200)])
+    email = _email_field()
+    role = SelectField(
+        _l("Invite as"),
+        choices=[(role.value, role.label) for role in InvitedRole],
+        validators=[DataRequired()],
+    )
+    locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Labels are evaluated per request, in the viewer's language.
+        self.role.choices = [(role.value, role.label) for role in InvitedRole]
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            ("", _l("All")),
+            ("staff", _l("Staff")),
+            ("inactive", _l("Deactivated")),
+            ("invited", _l("Invitation pending")),
+        ],
+        validators=[Optional()],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for POST buttons."""

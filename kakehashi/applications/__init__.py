@@ -1,0 +1,1 @@
+"""Vertical accelerator calls, applications and judging."""

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
+
+from kakehashi.core import permissions as access
+from kakehashi.core.templating import add_nav
+
+bp = Blueprint("applications", __name__, template_folder="templates")
+add_nav("applications.index", _l("Calls"), order=10)
+
+
+@bp.get("/calls/")
+@access.public
+def index() -> Any:
+    return render_template("applications/index.html")

@@ -1,0 +1,1 @@
+"""Cohorts, funding and valuation trackers, annual reports and the KPI dashboard."""

@@ -1,0 +1,80 @@
+"""Jinja filters and globals shared by every template, and the role-aware navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_login import current_user
+
+from kakehashi.core.i18n import current_locale, language_names, pick
+from kakehashi.core.money import format_money, format_money_compact
+from kakehashi.core.timezones import show_date, show_datetime
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: Any  # a lazy string, evaluated in the viewer's language
+    visible: Callable[[Any], bool]
+    order: int
+    area: str = "main"  # "main" or "admin"
+
+
+_nav: dict[str, NavItem] = {}
+
+
+def add_nav(
+    endpoint: str,
+    label: Any,
+    *,
+    visible: Callable[[Any], bool] = lambda user: True,
+    order: int = 50,
+    area: str = "main",
+) -> None:
+    """Feature modules add their entries; each says who sees it (the route still checks access)."""
+    _nav[endpoint] = NavItem(endpoint, label, visible, order, area)
+
+
+def nav_items(area: str) -> list[NavItem]:
+    return sorted(
+        (item for item in _nav.values() if item.area == area and item.visible(current_user)),
+        key=lambda item: item.order,
+    )
+
+
+def url_with_lang(code: str) -> str:
+    """The current page in another language (the switcher's links)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        localized=pick,
+        datetime=show_datetime,
+        date=show_date,
+        money=format_money,
+        money_compact=format_money_compact,
+    )
+    app.jinja_env.globals.update(
+        current_locale=current_locale,
+        language_names=language_names,
+        url_with_lang=url_with_lang,
+        nav_items=nav_items,
+    )
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def for_staff(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def for_signed_in(user: Any) -> bool:
+    return bool(user.is_authenticated)

@@ -1,0 +1,1 @@
+"""Partner-hub exchange: hubs, desk bookings and joint events."""

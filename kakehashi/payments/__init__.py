@@ -1,0 +1,1 @@
+"""Payments: booking fees through Stripe Checkout or bank transfer."""

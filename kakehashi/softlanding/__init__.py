@@ -1,0 +1,1 @@
+"""Soft landing: the checklist workflow for overseas founders."""
