@@ -3,12 +3,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from kakehashi.accounts.models import InvitedRole
 from kakehashi.accounts.services import MAX_PASSWORD_LENGTH, password_problem
 
-LANGUAGE_CHOICES = [("ja", "日本語"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice("ja", "日本語"), SelectChoice("en", "English")]
 
 
 class NewPassword:
@@ -114,7 +115,7 @@ class InviteForm(FlaskForm):
     email = _email_field()
     role = SelectField(
         _l("Invite as"),
-        choices=[(role.value, role.label) for role in InvitedRole],
+        choices=[],
         validators=[DataRequired()],
     )
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
@@ -122,7 +123,7 @@ class InviteForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         # Labels are evaluated per request, in the viewer's language.
-        self.role.choices = [(role.value, role.label) for role in InvitedRole]
+        self.role.choices = [SelectChoice(role.value, role.label) for role in InvitedRole]
 
 
 class UserFilterForm(FlaskForm):
@@ -133,10 +134,10 @@ class UserFilterForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=[
-            ("", _l("All")),
-            ("staff", _l("Staff")),
-            ("inactive", _l("Deactivated")),
-            ("invited", _l("Invitation pending")),
+            SelectChoice("", _l("All")),
+            SelectChoice("staff", _l("Staff")),
+            SelectChoice("inactive", _l("Deactivated")),
+            SelectChoice("invited", _l("Invitation pending")),
         ],
         validators=[Optional()],
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from kakehashi.core.outbox import EmailStatus
@@ -31,10 +32,10 @@ class OutboxFilterForm(FlaskForm):
     status = SelectField(
         _l("Status"),
         choices=[
-            ("", _l("All")),
-            (EmailStatus.QUEUED.value, _l("Queued")),
-            (EmailStatus.SENT.value, _l("Sent")),
-            (EmailStatus.FAILED.value, _l("Failed")),
+            SelectChoice("", _l("All")),
+            SelectChoice(EmailStatus.QUEUED.value, _l("Queued")),
+            SelectChoice(EmailStatus.SENT.value, _l("Sent")),
+            SelectChoice(EmailStatus.FAILED.value, _l("Failed")),
         ],
         validators=[Optional()],
     )

@@ -1,0 +1,174 @@
+"""Shared fixtures.
+
+- ``app``: one application for the session, on SQLite (a temporary file) or on PostgreSQL when
+  ``DATABASE_URL`` is set; storage in a temporary directory; CSRF off except in the CSRF tests.
+- Every test runs inside an app context (``db.session`` is the test's own session) and every table
+  is emptied after it, so tests see committed data exactly as the app does.
+- ``client`` runs each request in a fresh context, like a real server: its own app context, its
+  own database session, its own ``g``. Before a request the test's session is committed, which also
+  expires what the test holds, so objects read after a request show what the request stored.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from kakehashi import create_app
+from kakehashi.extensions import db, limiter
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def is_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+def test_config(tmp_dir: Any, **overrides: Any) -> dict[str, Any]:
+    config = {
+        "ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite'}",
+        "STORAGE_URL": f"file://{tmp_dir / 'files'}",
+        "WTF_CSRF_ENABLED": False,
+        # Cheap hashing keeps the suite fast; production uses the defaults in config.py.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 256,
+        "BASE_URL": "http://kakehashi.test",
+        "MAIL_URL": None,
+    }
+    config.update(overrides)
+    return config
+
+
+class IsolatedClient(FlaskClient):
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    application = create_app(test_config(tmp_path_factory.mktemp("kakehashi")))
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def empty_all_tables() -> None:
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def app_context(app: Flask) -> Iterator[None]:
+    saved = dict(app.config)
+    with app.app_context():
+        yield
+        db.session.remove()
+        empty_all_tables()
+        limiter.reset()
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
+    """Sign the test client in as ``user`` (as the login form would) and return the client."""
+
+    def _login(user: Any) -> FlaskClient:
+        db.session.commit()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def csrf_enabled(app: Flask) -> Iterator[None]:
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """``with count_queries() as counter: ...`` then ``counter.count``: SQL statements in this thread."""
+
+    @contextmanager
+    def _count() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        thread = threading.get_ident()
+
+        def _on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if threading.get_ident() == thread and not statement.lstrip().upper().startswith(
+                ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+            ):
+                counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", _on_execute)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _on_execute)
+
+    return _count
+
+
+@pytest.fixture
+def outbox() -> Callable[[], list[Any]]:
+    """The emails queued so far, oldest first."""
+    from sqlalchemy import select
+
+    from kakehashi.core.outbox import OutboundEmail
+
+    def _emails() -> list[Any]:
+        db.session.commit()
+        return list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)))
+
+    return _emails
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if is_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); CI runs this leg")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
