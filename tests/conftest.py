@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
@@ -33,7 +33,7 @@ def is_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
 
 
-def test_config(tmp_dir: Any, **overrides: Any) -> dict[str, Any]:
+def make_test_config(tmp_dir: Any, **overrides: Any) -> dict[str, Any]:
     config = {
         "ENV": "testing",
         "TESTING": True,
@@ -53,13 +53,15 @@ def test_config(tmp_dir: Any, **overrides: Any) -> dict[str, Any]:
 
 class IsolatedClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:
+        if not has_app_context():  # a redirect being followed: already isolated
+            return super().open(*args, **kwargs)
         db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    application = create_app(test_config(tmp_path_factory.mktemp("kakehashi")))
+    application = create_app(make_test_config(tmp_path_factory.mktemp("kakehashi")))
     application.test_client_class = IsolatedClient
     with application.app_context():
         db.drop_all()

@@ -93,8 +93,8 @@ class StartupMember(db.Model):
     role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.MEMBER)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    startup: Mapped[Startup] = relationship(back_populates="members", lazy="raise")
-    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    startup: Mapped[Startup] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(back_populates="memberships")
 
 
 class InvitedRole(enum.StrEnum):
@@ -127,5 +127,5 @@ class Invitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    user: Mapped[User] = relationship(back_populates="invitation", foreign_keys=[user_id], lazy="raise")
-    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id], lazy="raise")
+    user: Mapped[User] = relationship(back_populates="invitation", foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])

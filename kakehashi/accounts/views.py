@@ -259,7 +259,8 @@ def change_password() -> Any:
             form.current.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # this browser carries the new session version; others end
+            # This browser carries the new session version; the others end.
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     db.session.rollback()
@@ -272,7 +273,7 @@ def change_password() -> Any:
         password_form=form,
         memberships=memberships,
         resend_form=EmptyForm(),
-    ), 400
+    )
 
 
 # --- staff: users -----------------------------------------------------------------------------

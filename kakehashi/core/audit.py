@@ -29,7 +29,7 @@ class AuditEvent(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
 
-    actor: Mapped[User | None] = relationship(lazy="raise")
+    actor: Mapped[User | None] = relationship()
 
 
 def object_type_of(obj: Any) -> str:

@@ -26,7 +26,7 @@ from flask import current_app, redirect, send_file
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from kakehashi.core.db import UTCDateTime, utcnow
@@ -139,8 +139,11 @@ class LocalBackend:
         return sum(1 for p in self.root.rglob("*") if p.is_file()) if self.root.exists() else 0
 
     def download(self, stored: StoredFile) -> Response:
+        path = self._path(stored.key)
+        if not path.is_file():
+            raise NotFound()
         response = send_file(
-            self._path(stored.key),
+            path,
             mimetype=stored.content_type,
             as_attachment=True,
             download_name=stored.original_filename,

@@ -47,9 +47,10 @@ def healthz() -> Any:
 def download(file_id: int) -> Any:
     stored = access.load_or_404(storage.StoredFile, file_id)
     access.require(storage.can_download(current_user, stored), hide=True)
+    response = storage.download_response(stored)
     audit.record(current_user, "file.downloaded", stored, {"purpose": stored.purpose})
     db.session.commit()
-    return storage.download_response(stored)
+    return response
 
 
 @bp.get("/admin/audit")

@@ -1,0 +1,182 @@
+"""The access walker: every route in ``app.url_map`` × every role, checked against the route's policy.
+
+Adding a route without an entry in ``SAMPLES`` (how to build its URL) fails ``test_walker_covers_every_route``;
+adding one without an access policy stops the app from starting at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from kakehashi.core import outbox, permissions
+from kakehashi.core.audit import AuditEvent
+from kakehashi.extensions import db
+from tests.factories import StaffFactory, StartupMemberFactory, UserFactory
+
+# Endpoints served by extensions or with no arguments need no sample.
+SKIP = {"static", "bootstrap.static"}
+
+
+@dataclass
+class World:
+    """One object of each kind a URL can name, and a user per role."""
+
+    applicant: Any
+    staff: Any
+    other: Any
+    email: Any
+    stored_file: Any
+
+
+def build_world() -> World:
+    import io
+
+    from kakehashi.core.storage import StoredFile, backend
+
+    staff = StaffFactory()
+    applicant = StartupMemberFactory().user
+    other = UserFactory()
+    email = outbox.OutboundEmail(
+        to_address=other.email, to_name=other.name, locale="en", template="t", subject="s", body_text="b"
+    )
+    stored = StoredFile(
+        key="test/x", purpose="unregistered", original_filename="x.pdf", content_type="application/pdf",
+        size=1, sha256="0" * 64,
+    )
+    backend().save(stored.key, io.BytesIO(b"%PDF-1.4"), content_type="application/pdf", filename="x.pdf")
+    db.session.add_all([email, stored])
+    db.session.commit()
+    return World(applicant=applicant, staff=staff, other=other, email=email, stored_file=stored)
+
+
+# endpoint -> URL arguments, given the world
+SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
+    "accounts.verify_email": lambda w: {"token": "not-a-token"},
+    "accounts.reset_password": lambda w: {"token": "not-a-token"},
+    "accounts.accept_invitation": lambda w: {"token": "not-a-token"},
+    "accounts.user_detail": lambda w: {"user_id": w.other.id},
+    "accounts.activate": lambda w: {"user_id": w.other.id},
+    "accounts.deactivate": lambda w: {"user_id": w.other.id},
+    "accounts.grant_staff": lambda w: {"user_id": w.other.id},
+    "accounts.revoke_staff": lambda w: {"user_id": w.other.id},
+    "accounts.resend_invitation": lambda w: {"user_id": w.other.id},
+    "core.outbox_detail": lambda w: {"email_id": w.email.id},
+    "core.outbox_retry": lambda w: {"email_id": w.email.id},
+    "core.download": lambda w: {"file_id": w.stored_file.id},
+}
+
+# Rule-protected routes: what a signed-in user *without* the right gets (403, or 404 when the
+# object's existence is private).
+RULE_DENIAL = {"core.download": 404}
+
+
+def routes(app: Flask) -> list[tuple[str, str, str]]:
+    """(endpoint, method, rule) for every route, GET preferred."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP:
+            continue
+        method = "GET" if "GET" in rule.methods else "POST"
+        found.append((rule.endpoint, method, rule.rule))
+    return sorted(found)
+
+
+def test_every_route_has_an_access_policy(app):
+    table = permissions.policy_table(app)
+    assert [endpoint for endpoint, policy in table.items() if policy is None] == []
+
+
+def test_walker_covers_every_route(app):
+    needing_args = {endpoint for endpoint, _m, rule in routes(app) if "<" in rule}
+    assert needing_args - set(SAMPLES) == set(), "add a URL sample for these endpoints to SAMPLES"
+
+
+def _url(app: Flask, endpoint: str, world: World) -> str:
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(endpoint, **SAMPLES.get(endpoint, lambda w: {})(world))
+
+
+def _audit_count() -> int:
+    return db.session.scalar(select(func.count(AuditEvent.id)))
+
+
+def _is_login_redirect(response: Any) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def _allowed(response: Any) -> bool:
+    """Served: a page, a redirect after an action, or a form re-shown with its errors."""
+    return response.status_code < 500 and response.status_code not in (401, 403, 404) and not _is_login_redirect(
+        response
+    )
+
+
+ROLES = ["anonymous", "applicant", "staff"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_its_policy_says(app, client, login_as, role):
+    world = build_world()
+    user = {"anonymous": None, "applicant": world.applicant, "staff": world.staff}[role]
+    if user is not None:
+        login_as(user)
+    failures = []
+    for endpoint, method, _rule in routes(app):
+        policy = permissions.policy_of(app, endpoint)
+        url = _url(app, endpoint, world)
+        before = _audit_count()
+        response = client.open(url, method=method)
+        response.close()
+        status = response.status_code
+        if policy.kind == permissions.PUBLIC:
+            ok = status < 400
+        elif role == "anonymous":
+            ok = _is_login_redirect(response)
+        elif policy.kind == permissions.SIGNED_IN:
+            ok = _allowed(response)
+        elif policy.kind == permissions.STAFF:
+            ok = status == 403 if role != "staff" else _allowed(response)
+        else:  # a named predicate: staff may, an unrelated applicant may not
+            expected = RULE_DENIAL.get(endpoint, 403)
+            ok = status == expected if role != "staff" else _allowed(response)
+        denied = status in (401, 403, 404) or _is_login_redirect(response)
+        if denied and policy.kind != permissions.PUBLIC and _audit_count() != before:
+            failures.append(f"{method} {url}: denied ({status}) but wrote an audit row")
+        if not ok:
+            failures.append(f"{method} {url} [{policy}] as {role}: {status} {response.headers.get('Location', '')}")
+        if role != "anonymous" and endpoint == "accounts.logout":
+            login_as(user)  # the walker signed itself out; sign back in for the remaining routes
+    assert failures == []
+
+
+def test_every_post_route_rejects_a_missing_csrf_token(app, client, login_as, csrf_enabled):
+    world = build_world()
+    login_as(world.staff)
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in SKIP:
+            continue
+        url = _url(app, rule.endpoint, world)
+        response = client.post(url, data={})
+        if response.status_code != 400:
+            failures.append(f"POST {url}: {response.status_code}")
+    assert failures == []
+
+
+def test_a_post_with_a_valid_csrf_token_is_accepted(app, client, login_as, csrf_enabled):
+    world = build_world()
+    login_as(world.staff)
+    page = client.get(f"/admin/users/{world.other.id}")
+    token = page.text.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    response = client.post(f"/admin/users/{world.other.id}/deactivate", data={"csrf_token": token})
+    assert response.status_code == 302
+    db.session.refresh(world.other)
+    assert world.other.active is False
