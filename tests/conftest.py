@@ -45,10 +45,10 @@ def make_test_config(tmp_dir: Any, **overrides: Any) -> dict[str, Any]:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 256,
         "BASE_URL": "http://kakehashi.test",
-        "MAIL_URL": None,
     }
     config.update(overrides)
-    return config
+    # None means "not given here": the environment or the defaults decide.
+    return {key: value for key, value in config.items() if value is not None}
 
 
 class IsolatedClient(FlaskClient):
@@ -93,6 +93,29 @@ def app_context(app: Flask) -> Iterator[None]:
         limiter.reset()
     app.config.clear()
     app.config.update(saved)
+
+
+@pytest.fixture
+def another_app(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Flask]]:
+    """Build extra app instances (other settings, extra test routes) on the same database.
+
+    Extensions are module-level singletons, so afterwards the rate limiter is bound back to the
+    session's app and the extra engines are closed.
+    """
+    made: list[Flask] = []
+
+    def _make(**overrides: Any) -> Flask:
+        overrides.setdefault("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+        extra = create_app(make_test_config(tmp_path, **overrides))
+        extra.test_client_class = IsolatedClient
+        made.append(extra)
+        return extra
+
+    yield _make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+    limiter.init_app(app)
 
 
 @pytest.fixture

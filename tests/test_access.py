@@ -46,8 +46,12 @@ def build_world() -> World:
         to_address=other.email, to_name=other.name, locale="en", template="t", subject="s", body_text="b"
     )
     stored = StoredFile(
-        key="test/x", purpose="unregistered", original_filename="x.pdf", content_type="application/pdf",
-        size=1, sha256="0" * 64,
+        key="test/x",
+        purpose="unregistered",
+        original_filename="x.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="0" * 64,
     )
     backend().save(stored.key, io.BytesIO(b"%PDF-1.4"), content_type="application/pdf", filename="x.pdf")
     db.session.add_all([email, stored])
@@ -114,8 +118,8 @@ def _is_login_redirect(response: Any) -> bool:
 
 def _allowed(response: Any) -> bool:
     """Served: a page, a redirect after an action, or a form re-shown with its errors."""
-    return response.status_code < 500 and response.status_code not in (401, 403, 404) and not _is_login_redirect(
-        response
+    return (
+        response.status_code < 500 and response.status_code not in (401, 403, 404) and not _is_login_redirect(response)
     )
 
 

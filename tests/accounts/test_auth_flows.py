@@ -242,8 +242,11 @@ def test_a_reset_link_works_only_once(client, outbox):
     link = link_in(outbox()[0], "/password/reset/")
     client.post(link, data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
     client.post("/logout")
-    again = client.post(link + "?lang=en", data={"password": "another fine passphrase", "confirm": "another fine passphrase"},
-                        follow_redirects=True)
+    again = client.post(
+        link + "?lang=en",
+        data={"password": "another fine passphrase", "confirm": "another fine passphrase"},
+        follow_redirects=True,
+    )
     assert "This link is not valid or has already been used." in again.text
     assert client.post("/login", data={"email": "hana@example.org", "password": GOOD_PASSWORD}).status_code == 302
 
@@ -439,7 +442,8 @@ def test_staff_grant_and_revoke_staff_rights_and_it_is_audited(client, login_as)
     db.session.refresh(user)
     assert user.is_staff is False
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id)
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id)
         .order_by(AuditEvent.id)
     ).all()
     assert actions == ["user.staff_granted", "user.staff_revoked"]

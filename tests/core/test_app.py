@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
-    "secret", [None, "", "short-secret", DEV_SECRET_KEY],
+    "secret",
+    [None, "", "short-secret", DEV_SECRET_KEY],
     ids=["missing", "empty", "short", "development default"],
 )
 def test_production_refuses_a_weak_secret_key(tmp_path, monkeypatch, secret):
@@ -40,21 +41,19 @@ def test_production_refuses_debug(tmp_path):
         create_app(make_test_config(tmp_path, ENV="production", TESTING=False, DEBUG=True))
 
 
-def test_production_with_a_strong_key_starts_with_secure_cookies(tmp_path):
-    app = create_app(make_test_config(tmp_path, ENV="production", TESTING=False))
+def test_production_with_a_strong_key_starts_with_secure_cookies(another_app):
+    app = another_app(ENV="production", TESTING=False)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
-def test_environment_variables_override_defaults(tmp_path, monkeypatch):
+def test_environment_variables_override_defaults(tmp_path, monkeypatch, another_app):
     monkeypatch.setenv("KAKEHASHI_PER_PAGE", "7")
     monkeypatch.setenv("KAKEHASHI_MAIL_FROM", "Ward <startups@ward.example>")
     monkeypatch.setenv("STORAGE_URL", f"file://{tmp_path}/elsewhere")
-    config = make_test_config(tmp_path)
-    del config["STORAGE_URL"]
-    app = create_app(config)
+    app = another_app(STORAGE_URL=None)
     assert app.config["PER_PAGE"] == 7
     assert app.config["MAIL_FROM"] == "Ward <startups@ward.example>"
     assert app.config["STORAGE_URL"] == f"file://{tmp_path}/elsewhere"
@@ -78,7 +77,9 @@ def test_the_session_cookie_is_httponly_and_samesite(client):
 def test_the_package_imports_beside_the_standard_library_uuid():
     result = subprocess.run(
         [sys.executable, "-c", "import kakehashi, uuid, platform; print(uuid.uuid4().version, platform.system())"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("4 ")
@@ -110,9 +111,9 @@ def test_json_clients_get_json_errors(client):
 
 
 @pytest.fixture
-def failing_app(tmp_path):
+def failing_app(another_app):
     """A second app with routes that fail, to see what users get."""
-    app = create_app(make_test_config(tmp_path, DATABASE_URL=db.engine.url.render_as_string(hide_password=False)))
+    app = another_app()
 
     @app.get("/boom")
     @permissions.public
@@ -126,9 +127,7 @@ def failing_app(tmp_path):
     def bad():
         abort(400)
 
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    return app
 
 
 def test_an_unexpected_error_shows_a_translated_page_and_saves_nothing(failing_app):
@@ -158,8 +157,8 @@ def test_healthz_reports_the_database(client):
     assert response.json == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
-    app = create_app(make_test_config(tmp_path, DATABASE_URL="postgresql+psycopg://nobody:x@127.0.0.1:1/none"))
+def test_healthz_is_503_when_the_database_is_unreachable(another_app):
+    app = another_app(DATABASE_URL="postgresql+psycopg://nobody:x@127.0.0.1:1/none")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
@@ -190,7 +189,11 @@ def test_pages_contain_no_inline_script(client):
 def test_bootstrap_is_served_by_the_app_not_a_cdn(client):
     html = client.get("/").text
     assert "cdn" not in html.lower()
-    for path in ["/bootstrap/static/css/bootstrap.min.css", "/bootstrap/static/js/bootstrap.min.js",
-                 "/bootstrap/static/umd/popper.min.js", "/static/css/kakehashi.css"]:
+    for path in [
+        "/bootstrap/static/css/bootstrap.min.css",
+        "/bootstrap/static/js/bootstrap.min.js",
+        "/bootstrap/static/umd/popper.min.js",
+        "/static/css/kakehashi.css",
+    ]:
         with client.get(path) as response:
             assert response.status_code == 200, path
