@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from kakehashi import config as configuration
 
@@ -33,8 +36,6 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.debug = bool(app.config["DEBUG"])
     app.testing = bool(app.config["TESTING"])
     if app.config["DATABASE_URL"].startswith("sqlite:///") or app.config["STORAGE_URL"].startswith("file://"):
-        import os
-
         os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO if app.debug else logging.WARNING)
 
@@ -60,8 +61,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
-    from flask_babel import lazy_gettext as _l
-
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
 
@@ -113,7 +112,5 @@ def _register_template_helpers(app: Flask) -> None:
     init_app(app)
 
 
-def _project_root() -> Any:
-    from pathlib import Path
-
+def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent

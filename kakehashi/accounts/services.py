@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -15,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from kakehashi.accounts.models import Invitation, InvitedRole, MemberRole, Startup, StartupMember, User
+from kakehashi.accounts.models import Invitation, InvitedRole, User
 from kakehashi.core import audit, outbox
 from kakehashi.core.db import utcnow
 from kakehashi.core.errors import DomainError
@@ -334,23 +333,3 @@ def create_staff(email: str, name: str, password: str, locale: str = "ja") -> Us
     db.session.flush()
     audit.record(None, "user.staff_created", user)
     return user
-
-
-def create_startup(
-    *,
-    name: dict[str, str],
-    country: str,
-    website: str | None,
-    is_overseas: bool,
-    founder: User,
-    founded_on: datetime | None = None,
-) -> Startup:
-    startup = Startup(
-        name=name, country=country.upper(), website=website, is_overseas=is_overseas, founded_on=founded_on
-    )
-    db.session.add(startup)
-    db.session.flush()
-    db.session.add(StartupMember(startup_id=startup.id, user_id=founder.id, role=MemberRole.FOUNDER))
-    audit.record(founder, "startup.created", startup)
-    db.session.flush()
-    return startup

@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -32,6 +32,7 @@ from kakehashi.extensions import db
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+AFTER_RESPONSE_LIMIT = 20  # a web worker sends a few right away; cron sends the rest
 
 
 class EmailStatus(enum.StrEnum):
@@ -129,9 +130,10 @@ def build_message(email: OutboundEmail, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = formataddr((email.to_name or "", email.to_address))
     message["Subject"] = email.subject
-    message["Message-ID"] = email.message_id or make_msgid(domain="kakehashi")
-    message["Content-Language"] = email.locale
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = email.message_id or make_msgid(domain=_message_domain(sender))
     message.set_content(email.body_text)
+    message["Content-Language"] = email.locale  # after set_content(), which resets Content-* headers
     return message
 
 
@@ -142,11 +144,21 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
         )
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
         if settings.security == "starttls":
             client.starttls(context=ssl.create_default_context())
-    if settings.username:
-        client.login(settings.username, settings.password or "")
+        if settings.username:
+            client.login(settings.username, settings.password or "")
+    except BaseException:  # refused STARTTLS or login, a TLS or socket error: never leave it open
+        client.close()
+        raise
     return client
+
+
+def _message_domain(sender: str) -> str:
+    """Message-IDs use the sender's domain, as receiving spam filters expect."""
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "kakehashi.localhost"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -180,25 +192,25 @@ def send_due(limit: int = 100, now: datetime | None = None) -> dict[str, int]:
         db.session.commit()
         return counts
     sender = current_app.config["MAIL_FROM"]
+    domain = _message_domain(sender)
     client: smtplib.SMTP | None = None
     try:
         for email in due:
+            connected = client is not None
             email.attempts += 1
             try:
                 if client is None:
                     client = _connect(settings)
-                email.message_id = email.message_id or make_msgid(domain="kakehashi")
+                    connected = True
+                email.message_id = email.message_id or make_msgid(domain=domain)
                 client.send_message(build_message(email, sender))
             except (OSError, smtplib.SMTPException) as exc:
-                email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if email.attempts >= MAX_ATTEMPTS:
-                    email.status = EmailStatus.FAILED
-                    counts["failed"] += 1
-                else:
-                    email.next_attempt_at = now + retry_delay(email.attempts)
-                    counts["retrying"] += 1
-                log.warning("Email %s to %s failed: %s", email.id, email.to_address, exc)
-                if client is not None and isinstance(exc, smtplib.SMTPServerDisconnected):
+                _record_failure(email, exc, now, counts)
+                if not connected:
+                    # The server cannot be reached: the rest stay untouched for the next run rather
+                    # than each waiting out the connection timeout now.
+                    break
+                if isinstance(exc, smtplib.SMTPServerDisconnected):
                     client = None
             else:
                 email.status = EmailStatus.SENT
@@ -211,6 +223,17 @@ def send_due(limit: int = 100, now: datetime | None = None) -> dict[str, int]:
                 client.quit()
     db.session.commit()
     return counts
+
+
+def _record_failure(email: OutboundEmail, exc: BaseException, now: datetime, counts: dict[str, int]) -> None:
+    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if email.attempts >= MAX_ATTEMPTS:
+        email.status = EmailStatus.FAILED
+        counts["failed"] += 1
+    else:
+        email.next_attempt_at = now + retry_delay(email.attempts)
+        counts["retrying"] += 1
+    log.warning("Email %s to %s failed: %s", email.id, email.to_address, exc)
 
 
 def retry_now(email: OutboundEmail) -> None:
@@ -231,7 +254,7 @@ def init_app(app: Any) -> None:
             def _send() -> None:
                 with app.app_context():
                     try:
-                        send_due()
+                        send_due(limit=AFTER_RESPONSE_LIMIT)
                     except Exception:  # the cron run retries; never break the response
                         log.exception("sending queued email after the response failed")
                         db.session.rollback()

@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,8 +25,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from flask import current_app, redirect, send_file
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -61,7 +62,17 @@ class FileTooLarge(RequestEntityTooLarge):
 
     @property
     def message(self) -> str:
-        return str(_l("The file is larger than the limit of %(mb)s MB.", mb=f"{self.limit / 1048576:g}"))
+        return str(_l("The file is larger than the limit of %(size)s.", size=human_size(self.limit)))
+
+
+def human_size(size: int) -> str:
+    """``20 MB``, ``512 KB``: limits as people read them, in the viewer's number format."""
+    from babel.numbers import format_decimal
+
+    from kakehashi.core.i18n import current_locale
+
+    unit, value = ("MB", size / 1048576) if size >= 1048576 else ("KB", size / 1024)
+    return f"{format_decimal(value, format='#,##0.#', locale=current_locale())} {unit}"
 
 
 class InvalidFileType(DomainError):
@@ -318,21 +329,36 @@ def store_upload(
 def _clean_filename(name: str, kind: str) -> str:
     """Keep the name people gave the file (Japanese included), minus any path and control characters."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or f"document.{kind}"
-    return name[:200]
+    name = unicodedata.normalize("NFC", name)
+    # isprintable() is False for every space but ASCII's; keep the others (U+3000 is common in Japanese).
+    name = "".join(ch for ch in name if ch.isprintable() or unicodedata.category(ch) == "Zs")
+    name = name.strip() or f"document.{kind}"
+    if len(name) > 200:  # shorten the stem, keep the extension
+        stem, dot, extension = name.rpartition(".")
+        name = f"{stem[: 199 - len(extension)]}.{extension}" if dot and len(extension) <= 10 else name[:200]
+    return name
+
+
+_PENDING_DELETES = "kakehashi.storage.pending_deletes"
 
 
 def remove(stored: StoredFile) -> None:
-    """Delete a file's row now and its bytes once the transaction has committed."""
-    from sqlalchemy import event
+    """Delete a file's row now and its bytes once the transaction has committed (not if it rolls back)."""
+    session = db.session()
+    session.info.setdefault(_PENDING_DELETES, []).append((backend(), stored.key))
+    session.delete(stored)
 
-    key = stored.key
-    store = backend()
-    db.session.delete(stored)
 
-    @event.listens_for(db.session(), "after_commit", once=True)
-    def _delete_blob(_session: Any) -> None:
+@event.listens_for(Session, "after_commit")
+def _delete_committed_blobs(session: Session) -> None:
+    for store, key in session.info.pop(_PENDING_DELETES, []):
         store.delete(key)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_blobs(session: Session, previous: Any) -> None:
+    if previous.parent is None:  # the outermost transaction rolled back: the rows were not deleted
+        session.info.pop(_PENDING_DELETES, None)
 
 
 # Who may download a file is decided by the feature that owns the file's purpose.
