@@ -68,6 +68,7 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) sees the whole schema."""
     import kakehashi.accounts.models  # noqa: F401
+    import kakehashi.applications.models  # noqa: F401
     import kakehashi.core.audit  # noqa: F401
     import kakehashi.core.outbox  # noqa: F401
     import kakehashi.core.storage  # noqa: F401
@@ -85,6 +86,7 @@ def _init_core(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from kakehashi.accounts.startup_views import bp as startups
     from kakehashi.accounts.views import bp as accounts
     from kakehashi.applications.views import bp as applications
     from kakehashi.cohorts.views import bp as cohorts
@@ -92,7 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from kakehashi.partners.views import bp as partners
     from kakehashi.softlanding.views import bp as softlanding
 
-    for blueprint in (core, accounts, applications, cohorts, softlanding, partners):
+    for blueprint in (core, accounts, startups, applications, cohorts, softlanding, partners):
         app.register_blueprint(blueprint)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from functools import cache
 
 import factory
@@ -9,6 +11,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from kakehashi.accounts import services
 from kakehashi.accounts.models import Invitation, InvitedRole, MemberRole, Startup, StartupMember, User
+from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion, Vertical
 from kakehashi.core.db import utcnow
 from kakehashi.extensions import db
 
@@ -78,3 +81,103 @@ class StartupMemberFactory(BaseFactory):
     startup = factory.SubFactory(StartupFactory)
     user = factory.SubFactory(UserFactory)
     role = MemberRole.FOUNDER
+
+
+# --- calls and applications ------------------------------------------------------------------
+
+
+def _now():
+    return utcnow()
+
+
+class VerticalFactory(BaseFactory):
+    class Meta:
+        model = Vertical
+
+    name = factory.Sequence(lambda n: {"ja": f"分野{n}", "en": f"Vertical {n}"})
+    active = True
+
+
+class CallFactory(BaseFactory):
+    """An open call: opened yesterday, closes in two weeks."""
+
+    class Meta:
+        model = Call
+
+    vertical = factory.SubFactory(VerticalFactory)
+    title = factory.Sequence(lambda n: {"ja": f"アクセラレーター{n}期", "en": f"Accelerator batch {n}"})
+    summary = {"ja": "区のアクセラレーター", "en": "The ward's accelerator"}
+    opens_at = factory.LazyFunction(lambda: _now() - timedelta(days=1))
+    closes_at = factory.LazyFunction(lambda: _now() + timedelta(days=14))
+    state = CallState.OPEN
+    seats = 10
+    target_applications = 100
+    judges_per_application = 3
+    deck_max_mb = 20
+    blind_fields = factory.LazyFunction(list)
+
+
+class CriterionFactory(BaseFactory):
+    class Meta:
+        model = Criterion
+
+    call = factory.SubFactory(CallFactory)
+    position = factory.Sequence(int)
+    name = factory.Sequence(lambda n: {"ja": f"基準{n}", "en": f"Criterion {n}"})
+    weight = Decimal("1")
+    scale_min = 1
+    scale_max = 5
+
+
+class ApplicationFactory(BaseFactory):
+    """A complete draft (everything but the deck) of a startup with one founder."""
+
+    class Meta:
+        model = Application
+
+    call = factory.SubFactory(CallFactory)
+    startup = factory.SubFactory(StartupFactory)
+    state = ApplicationState.DRAFT
+    company_summary = "We make payments simple."
+    founders = "Hanako Yamada (CEO)"
+    team_size = 4
+    problem = "Payments are slow."
+    solution = "Instant settlement."
+    market = "SMEs in Japan."
+    traction = "20 pilot customers."
+    funding_raised_jpy = 50_000_000
+    why_programme = "To reach Asia."
+
+
+def member_of(startup, **kwargs):
+    """A user who belongs to ``startup``."""
+    return StartupMemberFactory(startup=startup, **kwargs).user
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def attach_deck(application, filename: str = "deck.pdf", data: bytes | None = None):
+    """Store a real PDF through the storage service and make it the application's deck."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from kakehashi.core.storage import store_upload
+
+    stored = store_upload(
+        FileStorage(io.BytesIO(data or pdf_bytes()), filename=filename), purpose="pitch_deck", by=None
+    )
+    application.deck = stored
+    db.session.commit()
+    return stored

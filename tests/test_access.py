@@ -17,7 +17,15 @@ from sqlalchemy import func, select
 from kakehashi.core import outbox, permissions
 from kakehashi.core.audit import AuditEvent
 from kakehashi.extensions import db
-from tests.factories import StaffFactory, StartupMemberFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    CallFactory,
+    CriterionFactory,
+    StaffFactory,
+    UserFactory,
+    attach_deck,
+    member_of,
+)
 
 # Endpoints served by extensions or with no arguments need no sample.
 SKIP = {"static", "bootstrap.static"}
@@ -25,13 +33,22 @@ SKIP = {"static", "bootstrap.static"}
 
 @dataclass
 class World:
-    """One object of each kind a URL can name, and a user per role."""
+    """One object of each kind a URL can name, and a user per role.
+
+    ``applicant`` belongs to the startup that owns ``application``; ``other_applicant`` belongs to
+    another startup (with an application of its own to the same call).
+    """
 
     applicant: Any
+    other_applicant: Any
     staff: Any
     other: Any
     email: Any
     stored_file: Any
+    vertical: Any
+    call: Any
+    criterion: Any
+    application: Any
 
 
 def build_world() -> World:
@@ -40,8 +57,14 @@ def build_world() -> World:
     from kakehashi.core.storage import StoredFile, backend
 
     staff = StaffFactory()
-    applicant = StartupMemberFactory().user
     other = UserFactory()
+    call = CallFactory()
+    criterion = CriterionFactory(call=call)
+    application = ApplicationFactory(call=call)
+    attach_deck(application)
+    applicant = member_of(application.startup)
+    other_application = ApplicationFactory(call=call)
+    other_applicant = member_of(other_application.startup)
     email = outbox.OutboundEmail(
         to_address=other.email, to_name=other.name, locale="en", template="t", subject="s", body_text="b"
     )
@@ -56,7 +79,18 @@ def build_world() -> World:
     backend().save(stored.key, io.BytesIO(b"%PDF-1.4"), content_type="application/pdf", filename="x.pdf")
     db.session.add_all([email, stored])
     db.session.commit()
-    return World(applicant=applicant, staff=staff, other=other, email=email, stored_file=stored)
+    return World(
+        applicant=applicant,
+        other_applicant=other_applicant,
+        staff=staff,
+        other=other,
+        email=email,
+        stored_file=stored,
+        vertical=call.vertical,
+        call=call,
+        criterion=criterion,
+        application=application,
+    )
 
 
 # endpoint -> URL arguments, given the world
@@ -73,11 +107,38 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     "core.outbox_detail": lambda w: {"email_id": w.email.id},
     "core.outbox_retry": lambda w: {"email_id": w.email.id},
     "core.download": lambda w: {"file_id": w.stored_file.id},
+    "startups.detail": lambda w: {"startup_id": w.application.startup_id},
+    "startups.edit": lambda w: {"startup_id": w.application.startup_id},
+    "startups.add_member": lambda w: {"startup_id": w.application.startup_id},
+    "applications.call_detail": lambda w: {"call_id": w.call.id},
+    "applications.apply": lambda w: {"call_id": w.call.id},
+    "applications.application_detail": lambda w: {"application_id": w.application.id},
+    "applications.edit_application": lambda w: {"application_id": w.application.id},
+    "applications.submit": lambda w: {"application_id": w.application.id},
+    "applications.withdraw": lambda w: {"application_id": w.application.id},
+    "applications.edit_vertical": lambda w: {"vertical_id": w.vertical.id},
+    "applications.staff_call": lambda w: {"call_id": w.call.id},
+    "applications.edit_call": lambda w: {"call_id": w.call.id},
+    "applications.change_call_state": lambda w: {"call_id": w.call.id, "state": "closed"},
+    "applications.add_criterion": lambda w: {"call_id": w.call.id},
+    "applications.edit_criterion": lambda w: {"call_id": w.call.id, "criterion_id": w.criterion.id},
+    "applications.delete_criterion": lambda w: {"call_id": w.call.id, "criterion_id": w.criterion.id},
+    "applications.call_applications": lambda w: {"call_id": w.call.id},
+    "applications.export_applications": lambda w: {"call_id": w.call.id, "fmt": "csv"},
 }
 
-# Rule-protected routes: what a signed-in user *without* the right gets (403, or 404 when the
-# object's existence is private).
-RULE_DENIAL = {"core.download": 404}
+# Rule-protected routes. By default the owner and staff are served and a member of another
+# startup gets 404 (the object's existence is private). Exceptions, per endpoint and role:
+RULE_EXPECTATIONS: dict[str, dict[str, int | str]] = {
+    # An unregistered purpose: only staff may download it.
+    "core.download": {"applicant": 404},
+    # Staff read applications and startups; they do not write them.
+    "applications.edit_application": {"staff": 403},
+    "applications.submit": {"staff": 403},
+    "applications.withdraw": {"staff": 403},
+    "startups.edit": {"staff": 403},
+    "startups.add_member": {"staff": 403},
+}
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -123,13 +184,18 @@ def _allowed(response: Any) -> bool:
     )
 
 
-ROLES = ["anonymous", "applicant", "staff"]
+ROLES = ["anonymous", "applicant", "other_applicant", "staff"]
+
+
+def _expected_for_rule(endpoint: str, role: str) -> int | str:
+    default = {"applicant": "allowed", "other_applicant": 404, "staff": "allowed"}[role]
+    return RULE_EXPECTATIONS.get(endpoint, {}).get(role, default)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_each_role_as_its_policy_says(app, client, login_as, role):
     world = build_world()
-    user = {"anonymous": None, "applicant": world.applicant, "staff": world.staff}[role]
+    user = None if role == "anonymous" else getattr(world, role)
     if user is not None:
         login_as(user)
     failures = []
@@ -148,9 +214,9 @@ def test_every_route_answers_each_role_as_its_policy_says(app, client, login_as,
             ok = _allowed(response)
         elif policy.kind == permissions.STAFF:
             ok = status == 403 if role != "staff" else _allowed(response)
-        else:  # a named predicate: staff may, an unrelated applicant may not
-            expected = RULE_DENIAL.get(endpoint, 403)
-            ok = status == expected if role != "staff" else _allowed(response)
+        else:
+            expected = _expected_for_rule(endpoint, role)
+            ok = _allowed(response) if expected == "allowed" else status == expected
         denied = status in (401, 403, 404) or _is_login_redirect(response)
         if denied and policy.kind != permissions.PUBLIC and _audit_count() != before:
             failures.append(f"{method} {url}: denied ({status}) but wrote an audit row")

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from kakehashi.accounts.models import InvitedRole
 from kakehashi.accounts.services import MAX_PASSWORD_LENGTH, password_problem
+from kakehashi.core.forms import localized_data, localized_field
+from kakehashi.core.i18n import countries
 
 LANGUAGE_CHOICES = [SelectChoice("ja", "日本語"), SelectChoice("en", "English")]
 
@@ -123,7 +129,9 @@ class InviteForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         # Labels are evaluated per request, in the viewer's language.
-        self.role.choices = [SelectChoice(role.value, role.label) for role in InvitedRole]
+        self.role.choices = [
+            SelectChoice(role.value, role.label) for role in InvitedRole if role is not InvitedRole.STARTUP_MEMBER
+        ]
 
 
 class UserFilterForm(FlaskForm):
@@ -145,3 +153,46 @@ class UserFilterForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for POST buttons."""
+
+
+class StartupForm(FlaskForm):
+    name = localized_field(
+        _l("Startup name"), max_length=200, description=_l("As registered; add the other language if you have one.")
+    )
+    country = SelectField(_l("Country where the company is based"), validators=[DataRequired()])
+    website = StringField(
+        _l("Website"), validators=[Optional(), Length(max=300)], render_kw={"placeholder": "https://"}
+    )
+    founded_on = DateField(_l("Founded"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice(code, name) for code, name in countries()]
+
+    def validate_website(self, field: StringField) -> None:
+        if field.data:
+            parts = urlsplit(field.data.strip())
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValidationError(_l("Enter a web address starting with https:// or http://."))
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": localized_data(self.name),
+            "country": self.country.data,
+            "website": (self.website.data or "").strip() or None,
+            "founded_on": self.founded_on.data,
+        }
+
+
+class MemberForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=200)])
+    email = StringField(
+        _l("Email address"), validators=[DataRequired(message=_l("Enter an email address.")), Length(max=320)]
+    )
+    locale = SelectField(_l("Language"), choices=[SelectChoice("ja", "日本語"), SelectChoice("en", "English")])
+
+    def validate_email(self, field: StringField) -> None:
+        try:
+            validate_email(field.data or "", check_deliverability=False)
+        except EmailNotValidError as error:
+            raise ValidationError(_l("Enter a valid email address, like name@example.com.")) from error

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from kakehashi.core.db import TimestampMixin, UTCDateTime, utcnow
 from kakehashi.extensions import db
@@ -68,10 +68,17 @@ class Startup(TimestampMixin, db.Model):
     website: Mapped[str | None] = mapped_column(String(300))
     founded_on: Mapped[date | None]
     is_overseas: Mapped[bool] = mapped_column(default=False)
+    # Derived from ``name`` (both languages, lower-cased) so lists can search it with LIKE on any database.
+    search_name: Mapped[str] = mapped_column(String(500), default="")
 
     members: Mapped[list[StartupMember]] = relationship(
         back_populates="startup", lazy="raise", cascade="all, delete-orphan"
     )
+
+    @validates("name")
+    def _derive_search_name(self, _key: str, value: dict[str, str]) -> dict[str, str]:
+        self.search_name = " ".join(str(v) for v in (value or {}).values()).lower()[:500]
+        return value
 
 
 class MemberRole(enum.StrEnum):
@@ -104,11 +111,13 @@ class InvitedRole(enum.StrEnum):
     HUB_STAFF = "hub_staff"
     OVERSEAS_FOUNDER = "overseas_founder"
     STAFF = "staff"
+    STARTUP_MEMBER = "startup_member"
 
     @property
     def label(self) -> str:
         return str(
             {
+                InvitedRole.STARTUP_MEMBER: _l("Startup team member"),
                 InvitedRole.JUDGE: _l("Judge"),
                 InvitedRole.HUB_STAFF: _l("Partner-hub staff"),
                 InvitedRole.OVERSEAS_FOUNDER: _l("Overseas founder"),

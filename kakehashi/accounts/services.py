@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from datetime import date
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from kakehashi.accounts.models import Invitation, InvitedRole, User
+from kakehashi.accounts.models import Invitation, InvitedRole, MemberRole, Startup, StartupMember, User
 from kakehashi.core import audit, outbox
 from kakehashi.core.db import utcnow
 from kakehashi.core.errors import DomainError
@@ -333,3 +334,64 @@ def create_staff(email: str, name: str, password: str, locale: str = "ja") -> Us
     db.session.flush()
     audit.record(None, "user.staff_created", user)
     return user
+
+
+# --- startups ----------------------------------------------------------------------------------
+
+
+class AlreadyMember(DomainError):
+    def __init__(self) -> None:
+        super().__init__(_l("This person is already a member of the startup."))
+
+
+def create_startup(
+    *, founder: User, name: dict[str, str], country: str, website: str | None, founded_on: date | None
+) -> Startup:
+    """A new startup with its creator as founder. Outside Japan means overseas."""
+    country = country.upper()
+    startup = Startup(
+        name=name, country=country, website=website or None, founded_on=founded_on, is_overseas=country != "JP"
+    )
+    db.session.add(startup)
+    db.session.flush()
+    db.session.add(StartupMember(startup_id=startup.id, user_id=founder.id, role=MemberRole.FOUNDER))
+    audit.record(founder, "startup.created", startup)
+    db.session.flush()
+    _forget_memberships()
+    return startup
+
+
+def update_startup(
+    startup: Startup, *, by: User, name: dict[str, str], country: str, website: str | None, founded_on: date | None
+) -> None:
+    country = country.upper()
+    startup.name = name
+    startup.country = country
+    startup.website = website or None
+    startup.founded_on = founded_on
+    startup.is_overseas = country != "JP"
+    audit.record(by, "startup.updated", startup)
+
+
+def add_member(startup: Startup, *, email: str, name: str, locale: str, by: User) -> User:
+    """Add a teammate: an existing account joins at once; a new address gets an invitation."""
+    user = find_user_by_email(email)
+    if user is None:
+        user = invite(email=email, name=name, role=InvitedRole.STARTUP_MEMBER, locale=locale, by=by)
+    elif db.session.scalar(
+        select(StartupMember.id).where(StartupMember.startup_id == startup.id, StartupMember.user_id == user.id)
+    ):
+        raise AlreadyMember()
+    else:
+        outbox.queue(user, "accounts/added_to_startup", startup=startup, inviter=by.name)
+    db.session.add(StartupMember(startup_id=startup.id, user_id=user.id, role=MemberRole.MEMBER))
+    audit.record(by, "startup.member_added", startup, {"user_id": user.id})
+    db.session.flush()
+    _forget_memberships()
+    return user
+
+
+def _forget_memberships() -> None:
+    """Membership facts are cached per request (accounts.permissions); a change invalidates them."""
+    if has_app_context():
+        g.pop("_startup_ids", None)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -40,3 +42,36 @@ class OutboxFilterForm(FlaskForm):
         validators=[Optional()],
     )
     to = StringField(_l("Recipient"), validators=[Optional(), Length(max=320)])
+
+
+# --- localised (ja/en) text fields ----------------------------------------------------------------
+
+
+def localized_field(
+    label: Any, *, required: bool = True, textarea: bool = False, max_length: int = 300, description: Any = None
+) -> FormField:
+    """A pair of inputs, Japanese and English, whose data is ``{"ja": …, "en": …}``.
+
+    ``required`` means at least one language must be given; the other falls back to it when shown.
+    """
+    widget = TextAreaField if textarea else StringField
+    render = {"rows": 4} if textarea else {}
+
+    class _Localized(Form):
+        ja = widget(_l("Japanese"), validators=[Optional(), Length(max=max_length)], render_kw={"lang": "ja", **render})
+        en = widget(_l("English"), validators=[Optional(), Length(max=max_length)], render_kw={"lang": "en", **render})
+
+        def validate(self, extra_validators: Any = None) -> bool:
+            valid = super().validate(extra_validators)
+            if required and not any((self.data.get(code) or "").strip() for code in ("ja", "en")):
+                self.form_errors.append(_l("Enter this in Japanese, English or both."))
+                return False
+            return valid
+
+    return FormField(_Localized, label=label, description=description)
+
+
+def localized_data(field: FormField) -> dict[str, str] | None:
+    data = {code: (value or "").strip() for code, value in (field.data or {}).items() if code in ("ja", "en")}
+    data = {code: value for code, value in data.items() if value}
+    return data or None

@@ -70,3 +70,26 @@ def pick(text: Mapping[str, str] | None, locale: str | None = None) -> str:
         if text.get(other):
             return text[other]
     return ""
+
+
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "XK"}
+
+
+def countries(locale: str | None = None) -> list[tuple[str, str]]:
+    """(ISO 3166 alpha-2 code, name in the viewer's language), Japan first, then by name."""
+    from babel import Locale
+
+    names = Locale.parse(locale or current_locale()).territories
+    found = [
+        (code, name) for code, name in names.items() if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
+    found.sort(key=lambda item: (item[0] != "JP", item[1]))
+    return found
+
+
+def country_name(code: str | None, locale: str | None = None) -> str:
+    if not code:
+        return ""
+    from babel import Locale
+
+    return Locale.parse(locale or current_locale()).territories.get(code.upper(), code)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from flask import Flask, request
 from flask_login import current_user
 
-from kakehashi.core.i18n import current_locale, language_names, pick
+from kakehashi.core.i18n import country_name, current_locale, language_names, pick
 from kakehashi.core.money import format_money, format_money_compact
 from kakehashi.core.timezones import show_date, show_datetime
 
@@ -53,13 +53,33 @@ def url_with_lang(code: str) -> str:
     return f"{request.path}?{urlencode(args, doseq=True)}"
 
 
+def time_left(deadline: Any, now: Any = None) -> str:
+    """ "3 days", "5 hours": how long until a deadline, in the viewer's language."""
+    from flask_babel import format_timedelta
+
+    from kakehashi.core.db import utcnow
+
+    remaining = deadline - (now or utcnow())
+    return format_timedelta(remaining, threshold=1.5, add_direction=False) if remaining.total_seconds() > 0 else ""
+
+
+def format_percent(value: Any) -> str:
+    """``12.5`` (a percentage) → ``12.5%`` in the viewer's number format."""
+    from babel.numbers import format_percent as babel_percent
+
+    return babel_percent(float(value) / 100, format="#,##0.##%", locale=current_locale()) if value is not None else ""
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         localized=pick,
+        country=country_name,
         datetime=show_datetime,
         date=show_date,
         money=format_money,
         money_compact=format_money_compact,
+        time_left=time_left,
+        percent=format_percent,
     )
     app.jinja_env.globals.update(
         current_locale=current_locale,

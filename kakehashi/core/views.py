@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -25,10 +26,21 @@ add_nav("core.audit_log", _l("Audit log"), visible=for_staff, order=80, area="ad
 add_nav("core.outbox_list", _l("Outbox"), visible=for_staff, order=90, area="admin")
 
 
+# Features add what the home page shows (e.g. the open calls) without core importing them.
+_home_context: list[Callable[[], dict[str, Any]]] = []
+
+
+def add_home_context(provider: Callable[[], dict[str, Any]]) -> None:
+    _home_context.append(provider)
+
+
 @bp.get("/")
 @access.public
 def home() -> Any:
-    return render_template("core/home.html", open_calls=[])
+    context: dict[str, Any] = {"open_calls": []}
+    for provider in _home_context:
+        context.update(provider())
+    return render_template("core/home.html", **context)
 
 
 @bp.get("/healthz")

@@ -1,0 +1,85 @@
+"""A call's applications as CSV (UTF-8 with a BOM, so Excel in Japan reads it) or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Response
+from flask_babel import gettext as _
+
+from kakehashi.applications.models import Application, Call
+from kakehashi.core.i18n import country_name, pick
+from kakehashi.core.storage import content_disposition
+from kakehashi.core.timezones import to_tokyo
+
+
+def _columns() -> list[tuple[str, Any]]:
+    """(header in the viewer's language, value getter)."""
+    return [
+        (_("ID"), lambda a: a.id),
+        (_("Startup (Japanese)"), lambda a: a.startup.name.get("ja", "")),
+        (_("Startup (English)"), lambda a: a.startup.name.get("en", "")),
+        (_("Country"), lambda a: country_name(a.startup.country)),
+        (_("Overseas"), lambda a: _("Yes") if a.startup.is_overseas else _("No")),
+        (_("Status"), lambda a: a.state.label),
+        (
+            _("Submitted (Japan time)"),
+            lambda a: to_tokyo(a.submitted_at).strftime("%Y-%m-%d %H:%M") if a.submitted_at else "",
+        ),
+        (_("Team size"), lambda a: a.team_size),
+        (_("Funding raised to date (JPY)"), lambda a: a.funding_raised_jpy),
+        (_("Latest valuation (JPY)"), lambda a: a.valuation_jpy),
+        (_("Annual revenue (JPY)"), lambda a: a.revenue_jpy),
+        (
+            _("Overseas revenue share (%)"),
+            lambda a: float(a.overseas_revenue_share) if a.overseas_revenue_share is not None else None,
+        ),
+        (_("Website"), lambda a: a.startup.website or ""),
+        (_("Pitch deck"), lambda a: a.deck.original_filename if a.deck else ""),
+    ]
+
+
+def rows(applications: Sequence[Application]) -> tuple[list[str], list[list[Any]]]:
+    columns = _columns()
+    return [header for header, _get in columns], [[get(a) for _h, get in columns] for a in applications]
+
+
+def _safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas typed by applicants (CSV/formula injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def response(call: Call, applications: Sequence[Application], fmt: str) -> Response:
+    headers, body = rows(applications)
+    body = [[_safe_cell(value) for value in row] for row in body]
+    stem = f"call-{call.id}-applications"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows([["" if v is None else v for v in row] for row in body])
+        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = re.sub(r"[\[\]:*?/\\]", " ", pick(call.title))[:31].strip() or stem
+        sheet.append(headers)
+        for row in body:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        data = out.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    result = Response(data, mimetype=mimetype)
+    result.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
+    result.headers["Cache-Control"] = "private, no-store"
+    return result

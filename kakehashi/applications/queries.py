@@ -1,0 +1,141 @@
+"""Read paths for call and application lists: a fixed number of queries whatever the row count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from kakehashi.accounts.models import Startup, StartupMember
+from kakehashi.applications.models import Application, ApplicationState, Call, CallState
+from kakehashi.core.timezones import tokyo_day_bounds
+from kakehashi.extensions import db
+
+
+def public_calls(now: datetime) -> list[Call]:
+    """Open and upcoming calls, soonest deadline first."""
+    return list(
+        db.session.scalars(
+            select(Call)
+            .where(Call.state == CallState.OPEN, Call.closes_at > now)
+            .options(joinedload(Call.vertical))
+            .order_by(Call.closes_at, Call.id)
+        )
+    )
+
+
+def staff_calls() -> list[tuple[Call, int, int]]:
+    """Every call with its submitted and total application counts (one query)."""
+    submitted = func.count(Application.id).filter(Application.state.not_in(NOT_COUNTED))
+    rows = db.session.execute(
+        select(Call, submitted, func.count(Application.id))
+        .outerjoin(Application, Application.call_id == Call.id)
+        .options(joinedload(Call.vertical))
+        .group_by(Call.id)
+        .order_by(Call.opens_at.desc(), Call.id.desc())
+    ).all()
+    return [(call, sub, total) for call, sub, total in rows]
+
+
+# Applications that count towards a call's target: submitted, not drafts or withdrawn ones.
+NOT_COUNTED = (ApplicationState.DRAFT, ApplicationState.WITHDRAWN)
+
+
+def state_counts(call: Call) -> dict[ApplicationState, int]:
+    rows = db.session.execute(
+        select(Application.state, func.count(Application.id))
+        .where(Application.call_id == call.id)
+        .group_by(Application.state)
+    ).all()
+    counts = {state: 0 for state in ApplicationState}
+    counts.update(dict(rows))
+    return counts
+
+
+def submitted_count(counts: dict[ApplicationState, int]) -> int:
+    return sum(n for state, n in counts.items() if state not in NOT_COUNTED)
+
+
+def country_codes(call: Call) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Startup.country)
+            .join(Application, Application.startup_id == Startup.id)
+            .where(Application.call_id == call.id)
+            .distinct()
+            .order_by(Startup.country)
+        )
+    )
+
+
+@dataclass
+class ApplicationFilters:
+    q: str | None = None
+    status: str | None = None
+    country: str | None = None
+    overseas: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+    @classmethod
+    def from_form(cls, form: Any) -> ApplicationFilters:
+        if not form.validate():
+            return cls()
+        return cls(
+            q=(form.q.data or "").strip() or None,
+            status=form.status.data or None,
+            country=form.country.data or None,
+            overseas=form.overseas.data or None,
+            submitted_from=form.submitted_from.data,
+            submitted_to=form.submitted_to.data,
+        )
+
+
+def call_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
+    """The staff list of a call's applications, filtered, with startup and deck loaded in the same query."""
+    query = (
+        select(Application)
+        .join(Startup, Application.startup_id == Startup.id)
+        .where(Application.call_id == call.id)
+        .options(joinedload(Application.startup), joinedload(Application.deck))
+    )
+    if filters.q:
+        query = query.where(Startup.search_name.contains(filters.q.lower(), autoescape=True))
+    if filters.status in set(ApplicationState):
+        query = query.where(Application.state == ApplicationState(filters.status))
+    if filters.country:
+        query = query.where(Startup.country == filters.country.upper())
+    if filters.overseas in ("yes", "no"):
+        query = query.where(Startup.is_overseas.is_(filters.overseas == "yes"))
+    if filters.submitted_from:
+        query = query.where(Application.submitted_at >= tokyo_day_bounds(filters.submitted_from)[0])
+    if filters.submitted_to:
+        query = query.where(Application.submitted_at < tokyo_day_bounds(filters.submitted_to)[1])
+    return query.order_by(Application.submitted_at.desc().nulls_last(), Application.id.desc())
+
+
+def my_applications(user: Any) -> list[Application]:
+    """Applications of every startup the user belongs to, newest first."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .join(StartupMember, StartupMember.startup_id == Application.startup_id)
+            .where(StartupMember.user_id == user.id)
+            .options(joinedload(Application.call).joinedload(Call.vertical), joinedload(Application.startup))
+            .order_by(Application.created_at.desc(), Application.id.desc())
+        ).unique()
+    )
+
+
+def startups_of(user: Any) -> list[Startup]:
+    return list(
+        db.session.scalars(
+            select(Startup)
+            .join(StartupMember, StartupMember.startup_id == Startup.id)
+            .where(StartupMember.user_id == user.id)
+            .order_by(Startup.id)
+        )
+    )
