@@ -68,7 +68,9 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) sees the whole schema."""
     import kakehashi.accounts.models  # noqa: F401
+    import kakehashi.applications.judging.models  # noqa: F401
     import kakehashi.applications.models  # noqa: F401
+    import kakehashi.cohorts.models  # noqa: F401
     import kakehashi.core.audit  # noqa: F401
     import kakehashi.core.outbox  # noqa: F401
     import kakehashi.core.storage  # noqa: F401
@@ -88,13 +90,14 @@ def _init_core(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from kakehashi.accounts.startup_views import bp as startups
     from kakehashi.accounts.views import bp as accounts
+    from kakehashi.applications.judging.views import bp as judging
     from kakehashi.applications.views import bp as applications
     from kakehashi.cohorts.views import bp as cohorts
     from kakehashi.core.views import bp as core
     from kakehashi.partners.views import bp as partners
     from kakehashi.softlanding.views import bp as softlanding
 
-    for blueprint in (core, accounts, startups, applications, cohorts, softlanding, partners):
+    for blueprint in (core, accounts, startups, applications, judging, cohorts, softlanding, partners):
         app.register_blueprint(blueprint)
 
 

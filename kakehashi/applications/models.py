@@ -229,6 +229,9 @@ class Application(TimestampMixin, db.Model):
             name="overseas_share_percent",
         ),
         Index("ix_application_call_state", "call_id", "state"),
+        CheckConstraint(
+            "decision IS NULL OR decision IN ('accepted', 'waitlisted', 'rejected')", name="decision_is_an_outcome"
+        ),
     )
 
     TRANSITIONS: ClassVar[dict[ApplicationState, set[ApplicationState]]] = {
@@ -241,6 +244,7 @@ class Application(TimestampMixin, db.Model):
             ApplicationState.REJECTED,
         },
         ApplicationState.UNDER_REVIEW: {
+            ApplicationState.SUBMITTED,  # the call was re-opened
             ApplicationState.WITHDRAWN,
             ApplicationState.ACCEPTED,
             ApplicationState.WAITLISTED,
@@ -273,6 +277,10 @@ class Application(TimestampMixin, db.Model):
     overseas_revenue_share: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     why_programme: Mapped[str | None] = mapped_column(Text)
     deck_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
+
+    # Staff's decision, kept private until released (then it becomes the state).
+    decision: Mapped[ApplicationState | None] = mapped_column(_enum(ApplicationState))
+    feedback: Mapped[str | None] = mapped_column(Text)
 
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -66,6 +66,11 @@ class ConcurrentChange(DomainError):
         super().__init__(_l("This application was changed at the same time in another window. Please check it."))
 
 
+class DecisionsNotReleased(DomainError):
+    def __init__(self) -> None:
+        super().__init__(_l("A call becomes decided by releasing its decisions from the ranking page."))
+
+
 class RubricLocked(DomainError):
     def __init__(self) -> None:
         super().__init__(_l("The rubric can no longer change: judging has started."))
@@ -121,7 +126,20 @@ def save_call(call: Call | None, *, by: User, **values: Any) -> Call:
 
 
 def change_call_state(call: Call, new: CallState, *, by: User) -> None:
+    """Move a call on. Closing it starts judging: its submitted applications go under review."""
+    if new is CallState.DECIDED:
+        raise DecisionsNotReleased()
     call.transition_to(new, by=by)
+    if new in (CallState.CLOSED, CallState.OPEN):
+        before, after = (
+            (ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW)
+            if new is CallState.CLOSED
+            else (ApplicationState.UNDER_REVIEW, ApplicationState.SUBMITTED)
+        )
+        for application in db.session.scalars(
+            select(Application).where(Application.call_id == call.id, Application.state == before)
+        ):
+            application.transition_to(after, by=by)
     db.session.flush()
 
 

@@ -1,0 +1,1 @@
+"""Judging: judges and conflicts, assignment, blind scoring, ranking, decisions."""

@@ -1,0 +1,86 @@
+"""Read paths for judging pages: a fixed number of queries, aggregates in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Score
+from kakehashi.applications.judging.ranking import Result, Review, rank_applications
+from kakehashi.applications.models import Application, ApplicationState, Call, Criterion
+from kakehashi.extensions import db
+
+RANKED_STATES = (
+    ApplicationState.SUBMITTED,
+    ApplicationState.UNDER_REVIEW,
+    ApplicationState.ACCEPTED,
+    ApplicationState.WAITLISTED,
+    ApplicationState.REJECTED,
+)
+
+
+def review_scores(call: Call) -> list[Review]:
+    """Each submitted review's weighted mean, computed by the database."""
+    weighted = func.sum(Score.value * Criterion.weight) / func.sum(Criterion.weight)
+    rows = db.session.execute(
+        select(JudgeAssignment.application_id, JudgeAssignment.judge_id, weighted)
+        .join(Score, Score.assignment_id == JudgeAssignment.id)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .where(JudgeAssignment.call_id == call.id, JudgeAssignment.state == AssignmentState.SUBMITTED)
+        .group_by(JudgeAssignment.id, JudgeAssignment.application_id, JudgeAssignment.judge_id)
+    ).tuples()
+    return [Review(application_id, judge_id, float(score)) for application_id, judge_id, score in rows]
+
+
+def assignment_counts(call: Call) -> dict[int, tuple[int, int]]:
+    """Application id → (judges assigned, reviews submitted), conflicted assignments left out."""
+    live = JudgeAssignment.state != AssignmentState.CONFLICTED
+    submitted = JudgeAssignment.state == AssignmentState.SUBMITTED
+    rows = db.session.execute(
+        select(
+            JudgeAssignment.application_id,
+            func.sum(case((live, 1), else_=0)),
+            func.sum(case((submitted, 1), else_=0)),
+        )
+        .where(JudgeAssignment.call_id == call.id)
+        .group_by(JudgeAssignment.application_id)
+    ).tuples()
+    return {application_id: (int(assigned or 0), int(done or 0)) for application_id, assigned, done in rows}
+
+
+def scale_range(call: Call) -> float:
+    low, high = db.session.execute(
+        select(func.min(Criterion.scale_min), func.max(Criterion.scale_max)).where(Criterion.call_id == call.id)
+    ).one()
+    return float(high - low) if low is not None and high is not None else 0.0
+
+
+def ranking(call: Call) -> list[tuple[Application, Result]]:
+    """Every judged application of the call with its result (four queries in all)."""
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.call_id == call.id, Application.state.in_(RANKED_STATES))
+        .options(joinedload(Application.startup))
+        .order_by(Application.id)
+    ).all()
+    counts = assignment_counts(call)
+    results = rank_applications(
+        review_scores(call),
+        {a.id: counts.get(a.id, (0, 0))[0] for a in applications},
+        scale_range=scale_range(call),
+    )
+    return [(a, results[a.id]) for a in applications]
+
+
+def judge_queue(user: Any) -> list[JudgeAssignment]:
+    """A judge's assignments across calls (not the conflicted ones), with application and call loaded."""
+    return list(
+        db.session.scalars(
+            select(JudgeAssignment)
+            .where(JudgeAssignment.judge_id == user.id, JudgeAssignment.state != AssignmentState.CONFLICTED)
+            .options(joinedload(JudgeAssignment.application).joinedload(Application.call).joinedload(Call.vertical))
+            .order_by(JudgeAssignment.call_id.desc(), JudgeAssignment.id)
+        )
+    )
