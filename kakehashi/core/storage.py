@@ -116,7 +116,7 @@ class Backend(Protocol):
     def exists(self, key: str) -> bool: ...
     def read(self, key: str) -> bytes: ...
     def count(self) -> int: ...
-    def download(self, stored: StoredFile) -> Response: ...
+    def download(self, stored: StoredFile, filename: str | None = None) -> Response: ...
 
 
 class LocalBackend:
@@ -149,7 +149,7 @@ class LocalBackend:
     def count(self) -> int:
         return sum(1 for p in self.root.rglob("*") if p.is_file()) if self.root.exists() else 0
 
-    def download(self, stored: StoredFile) -> Response:
+    def download(self, stored: StoredFile, filename: str | None = None) -> Response:
         path = self._path(stored.key)
         if not path.is_file():
             raise NotFound()
@@ -157,7 +157,7 @@ class LocalBackend:
             path,
             mimetype=stored.content_type,
             as_attachment=True,
-            download_name=stored.original_filename,
+            download_name=filename or stored.original_filename,
             conditional=True,
             max_age=0,
         )
@@ -221,13 +221,13 @@ class S3Backend:
         prefix = f"{self.prefix}/" if self.prefix else ""
         return sum(page.get("KeyCount", 0) for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix))
 
-    def download(self, stored: StoredFile) -> Response:
+    def download(self, stored: StoredFile, filename: str | None = None) -> Response:
         url = self.client.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": self._key(stored.key),
-                "ResponseContentDisposition": content_disposition(stored.original_filename),
+                "ResponseContentDisposition": content_disposition(filename or stored.original_filename),
                 "ResponseContentType": stored.content_type,
             },
             ExpiresIn=self.presign_seconds,
@@ -379,5 +379,6 @@ def can_download(user: Any, stored: StoredFile) -> bool:
     return bool(rule and rule(user, stored))
 
 
-def download_response(stored: StoredFile) -> Response:
-    return backend().download(stored)
+def download_response(stored: StoredFile, *, filename: str | None = None) -> Response:
+    """The file as an attachment, named ``filename`` if given (e.g. to keep a blind review blind)."""
+    return backend().download(stored, filename)
