@@ -1,14 +1,27 @@
-"""``flask demo``: idempotent demo data, one account per role. Refused in production."""
+"""``flask demo``: idempotent demo data. Refused in production.
+
+- One account per role; their passwords are set again on every run.
+- The accelerator programme: two verticals, three calls (open, closed for judging, decided) with their
+  rubrics, and about 120 applications from generated startups in Japan and abroad, each submitted one
+  with a small PDF deck stored through the storage service. Created once (keyed on the FinTech
+  vertical existing) from a fixed random seed, so every demo has the same programme; dates are
+  relative to the day it is first loaded.
+
+The texts below are demo *data*, not interface strings: they are not translated through gettext.
+"""
 
 from __future__ import annotations
 
 import click
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kakehashi.accounts import services as accounts
 from kakehashi.accounts.models import Invitation, InvitedRole, MemberRole, Startup, StartupMember, User
+from kakehashi.applications.models import Application, Call
 from kakehashi.core.db import utcnow
+from kakehashi.demo.data import DEMO_FOUNDER
+from kakehashi.demo.programme import load_programme
 from kakehashi.extensions import db
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 - printed for the demo, refused in production
@@ -24,6 +37,13 @@ DEMO_USERS = [
 
 
 def load_demo() -> list[tuple[str, str]]:
+    """Load everything (idempotently); return the demo logins as (email, name)."""
+    created = _load_users()
+    load_programme()
+    return created
+
+
+def _load_users() -> list[tuple[str, str]]:
     created = []
     for email, name, locale, staff, invited_as in DEMO_USERS:
         user = accounts.find_user_by_email(email)
@@ -37,7 +57,7 @@ def load_demo() -> list[tuple[str, str]]:
         if invited_as and db.session.scalar(select(Invitation).where(Invitation.user_id == user.id)) is None:
             db.session.add(Invitation(user_id=user.id, role=invited_as, accepted_at=utcnow()))
         created.append((email, name))
-    founder = accounts.find_user_by_email("founder@demo.kakehashi.jp")
+    founder = accounts.find_user_by_email(DEMO_FOUNDER)
     has_startup = db.session.scalar(select(StartupMember.id).where(StartupMember.user_id == founder.id))
     if not has_startup:
         startup = Startup(
@@ -53,6 +73,12 @@ def load_demo() -> list[tuple[str, str]]:
     return created
 
 
+def programme_summary() -> str:
+    calls = db.session.scalar(select(func.count(Call.id)))
+    applications = db.session.scalar(select(func.count(Application.id)))
+    return f"{calls} calls, {applications} applications"
+
+
 @click.command("demo")
 def demo_command() -> None:
     """Load demo data (idempotent) and print the demo logins."""
@@ -62,3 +88,7 @@ def demo_command() -> None:
     click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000/login with:")
     for email, name in users:
         click.echo(f"  {email:<30} {DEMO_PASSWORD}   {name}")
+    click.echo(f"Accelerator programme: {programme_summary()}.")
+
+
+# === the accelerator programme ====================================================================
