@@ -12,6 +12,7 @@ from kakehashi.accounts.models import Startup, StartupMember, User
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion, Vertical
 from kakehashi.core.storage import StoredFile, looks_like_pdf
 from kakehashi.demo import DEMO_FOUNDER, DEMO_PASSWORD, DEMO_USERS
+from kakehashi.demo.judging import JUDGES, LEFT_TO_SCORE
 from kakehashi.demo.programme import minimal_pdf
 from kakehashi.extensions import db
 
@@ -34,7 +35,7 @@ def test_demo_data_loads_idempotently_and_every_login_works(app):
     counts = {model: _count(model) for model in (Vertical, Call, Criterion, Application, Startup, StoredFile)}
     second = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert db.session.scalar(select(func.count(User.id))) == len(DEMO_USERS)
+    assert db.session.scalar(select(func.count(User.id))) == len(DEMO_USERS) + len(JUDGES) - 1
     assert db.session.scalar(select(func.count(StartupMember.id))) == 1
     for email, *_ in DEMO_USERS:
         assert email in first.output
@@ -57,7 +58,7 @@ def test_demo_data_loads_idempotently_and_every_login_works(app):
     decided = states[CallState.DECIDED]
     assert decided[ApplicationState.ACCEPTED] == calls[CallState.DECIDED].seats
     assert decided[ApplicationState.WAITLISTED] and decided[ApplicationState.REJECTED]
-    assert states[CallState.CLOSED][ApplicationState.SUBMITTED] and states[CallState.OPEN][ApplicationState.DRAFT]
+    assert states[CallState.CLOSED][ApplicationState.UNDER_REVIEW] and states[CallState.OPEN][ApplicationState.DRAFT]
     for application in applications:
         call = next(c for c in calls.values() if c.id == application.call_id)
         if application.state is not ApplicationState.DRAFT:
@@ -103,3 +104,27 @@ def test_demo_data_is_refused_in_production(app):
     assert result.exit_code != 0
     assert "Refusing" in result.output
     assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_demo_judging_shows_harshness_and_the_decided_call_has_its_cohort(app):
+    from kakehashi.applications.judging import queries as judging_queries
+    from kakehashi.applications.judging.models import AssignmentState, CallJudge, JudgeAssignment
+    from kakehashi.cohorts.models import Cohort, CohortMember
+
+    app.config["ENV"] = "development"
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    closed = db.session.scalar(select(Call).where(Call.state == CallState.CLOSED))
+    assert _count(CallJudge) == len(JUDGES)
+    states = Counter(db.session.scalars(select(JudgeAssignment.state).where(JudgeAssignment.call_id == closed.id)))
+    assert states[AssignmentState.ASSIGNED] == LEFT_TO_SCORE
+    assert states[AssignmentState.SUBMITTED] > 100
+    ranking = judging_queries.ranking(closed)
+    by_raw = [a.id for a, r in sorted(ranking, key=lambda ar: (ar[1].raw_rank or 10**6, ar[0].id))]
+    by_normalised = [a.id for a, r in sorted(ranking, key=lambda ar: (ar[1].normalised_rank or 10**6, ar[0].id))]
+    assert by_raw[:10] != by_normalised[:10]  # harsh and lenient judges really change the order
+    decided = db.session.scalar(select(Call).where(Call.state == CallState.DECIDED))
+    cohort = db.session.scalar(select(Cohort).where(Cohort.call_id == decided.id))
+    members = db.session.scalar(select(func.count(CohortMember.id)).where(CohortMember.cohort_id == cohort.id))
+    assert members == decided.seats
+    judge = _sign_in(app, "judge@demo.kakehashi.jp")
+    assert judge.get("/judging/").status_code == 200

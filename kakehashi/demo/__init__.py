@@ -21,6 +21,7 @@ from kakehashi.accounts.models import Invitation, InvitedRole, MemberRole, Start
 from kakehashi.applications.models import Application, Call
 from kakehashi.core.db import utcnow
 from kakehashi.demo.data import DEMO_FOUNDER
+from kakehashi.demo.judging import load_judging
 from kakehashi.demo.programme import load_programme
 from kakehashi.extensions import db
 
@@ -40,6 +41,7 @@ def load_demo() -> list[tuple[str, str]]:
     """Load everything (idempotently); return the demo logins as (email, name)."""
     created = _load_users()
     load_programme()
+    load_judging(DEMO_PASSWORD)
     return created
 
 

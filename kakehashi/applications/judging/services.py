@@ -194,7 +194,7 @@ def _call_judges(call: Call) -> list[tuple[CallJudge, User]]:
             .join(User, User.id == CallJudge.user_id)
             .where(CallJudge.call_id == call.id, User.active.is_(True))
             .order_by(User.id)
-        ).tuples()
+        ).all()
     )
 
 
@@ -204,21 +204,15 @@ def _plan_for(call: Call, applications: list[Application]) -> Plan:
     items = [Item(a.id, a.startup_id, names) for a in applications]
     judge_ids = [j.id for j in judges]
     conflicts = (
-        db.session.execute(select(Conflict.judge_id, Conflict.startup_id).where(Conflict.judge_id.in_(judge_ids)))
-        .tuples()
-        .all()
+        db.session.execute(select(Conflict.judge_id, Conflict.startup_id).where(Conflict.judge_id.in_(judge_ids))).all()
         if judge_ids
         else []
     )
-    rows = (
-        db.session.execute(
-            select(JudgeAssignment.application_id, JudgeAssignment.judge_id, JudgeAssignment.state).where(
-                JudgeAssignment.call_id == call.id
-            )
+    rows = db.session.execute(
+        select(JudgeAssignment.application_id, JudgeAssignment.judge_id, JudgeAssignment.state).where(
+            JudgeAssignment.call_id == call.id
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     existing: dict[int, set[int]] = {}
     excluded: dict[int, set[int]] = {}
     for application_id, judge_id, state in rows:
@@ -334,7 +328,13 @@ def save_review(
         raise JudgingClosed()
     if assignment.state is AssignmentState.CONFLICTED:
         raise JudgeConflicted()
+    if assignment.state is AssignmentState.SUBMITTED:
+        submit = True  # a submitted review has no draft: changing it re-submits it, complete
     criteria = criteria_of(call)
+    for criterion in criteria:  # check everything before changing anything
+        value = scores.get(criterion.id)
+        if value is not None and not criterion.scale_min <= value <= criterion.scale_max:
+            raise ScoreOutOfRange(criterion)
     existing = {
         s.criterion_id: s for s in db.session.scalars(select(Score).where(Score.assignment_id == assignment.id))
     }
@@ -344,8 +344,6 @@ def save_review(
             if criterion.id in existing:
                 db.session.delete(existing.pop(criterion.id))
             continue
-        if not criterion.scale_min <= value <= criterion.scale_max:
-            raise ScoreOutOfRange(criterion)
         if criterion.id in existing:
             existing[criterion.id].value = value
         else:
