@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from kakehashi.applications.judging.models import CallJudge, JudgeAssignment
 from kakehashi.core import outbox, permissions
 from kakehashi.core.audit import AuditEvent
 from kakehashi.extensions import db
@@ -41,6 +42,7 @@ class World:
 
     applicant: Any
     other_applicant: Any
+    judge: Any
     staff: Any
     other: Any
     email: Any
@@ -49,6 +51,7 @@ class World:
     call: Any
     criterion: Any
     application: Any
+    assignment: Any
 
 
 def build_world() -> World:
@@ -65,6 +68,10 @@ def build_world() -> World:
     applicant = member_of(application.startup)
     other_application = ApplicationFactory(call=call)
     other_applicant = member_of(other_application.startup)
+    judge = UserFactory()
+    db.session.add(CallJudge(call_id=call.id, user_id=judge.id))
+    assignment = JudgeAssignment(call_id=call.id, application_id=application.id, judge_id=judge.id)
+    db.session.add(assignment)
     email = outbox.OutboundEmail(
         to_address=other.email, to_name=other.name, locale="en", template="t", subject="s", body_text="b"
     )
@@ -82,6 +89,7 @@ def build_world() -> World:
     return World(
         applicant=applicant,
         other_applicant=other_applicant,
+        judge=judge,
         staff=staff,
         other=other,
         email=email,
@@ -90,6 +98,7 @@ def build_world() -> World:
         call=call,
         criterion=criterion,
         application=application,
+        assignment=assignment,
     )
 
 
@@ -125,13 +134,33 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     "applications.delete_criterion": lambda w: {"call_id": w.call.id, "criterion_id": w.criterion.id},
     "applications.call_applications": lambda w: {"call_id": w.call.id},
     "applications.export_applications": lambda w: {"call_id": w.call.id, "fmt": "csv"},
+    "judging.score": lambda w: {"assignment_id": w.assignment.id},
+    "judging.declare_conflict": lambda w: {"assignment_id": w.assignment.id},
+    "judging.deck": lambda w: {"assignment_id": w.assignment.id},
+    "judging.judges": lambda w: {"call_id": w.call.id},
+    "judging.auto_assign": lambda w: {"call_id": w.call.id},
+    "judging.record_conflict": lambda w: {"call_id": w.call.id},
+    "judging.assignments": lambda w: {"call_id": w.call.id},
+    "judging.add_assignment": lambda w: {"application_id": w.application.id},
+    "judging.remove_assignment": lambda w: {"assignment_id": w.assignment.id},
+    "judging.ranking": lambda w: {"call_id": w.call.id},
+    "judging.ranking_export": lambda w: {"call_id": w.call.id, "fmt": "csv"},
+    "judging.decision": lambda w: {"application_id": w.application.id},
+    "judging.bulk_decision": lambda w: {"call_id": w.call.id},
+    "judging.release": lambda w: {"call_id": w.call.id},
 }
 
-# Rule-protected routes. By default the owner and staff are served and a member of another
-# startup gets 404 (the object's existence is private). Exceptions, per endpoint and role:
+# Rule-protected routes. By default the owner and staff are served, and a member of another startup
+# or a judge (who is not assigned through that URL) gets 404: the object's existence is private.
+# Exceptions, per endpoint and role:
+JUDGE_ONLY = {"applicant": 404, "other_applicant": 404, "judge": "allowed", "staff": 404}
 RULE_EXPECTATIONS: dict[str, dict[str, int | str]] = {
     # An unregistered purpose: only staff may download it.
     "core.download": {"applicant": 404},
+    # A judge's review is theirs alone: not the applicant's, not another startup's, not even staff's.
+    "judging.score": JUDGE_ONLY,
+    "judging.declare_conflict": JUDGE_ONLY,
+    "judging.deck": JUDGE_ONLY,
     # Staff read applications and startups; they do not write them.
     "applications.edit_application": {"staff": 403},
     "applications.submit": {"staff": 403},
@@ -184,11 +213,11 @@ def _allowed(response: Any) -> bool:
     )
 
 
-ROLES = ["anonymous", "applicant", "other_applicant", "staff"]
+ROLES = ["anonymous", "applicant", "other_applicant", "judge", "staff"]
 
 
 def _expected_for_rule(endpoint: str, role: str) -> int | str:
-    default = {"applicant": "allowed", "other_applicant": 404, "staff": "allowed"}[role]
+    default = {"applicant": "allowed", "other_applicant": 404, "judge": 404, "staff": "allowed"}[role]
     return RULE_EXPECTATIONS.get(endpoint, {}).get(role, default)
 
 
@@ -199,9 +228,11 @@ def test_every_route_answers_each_role_as_its_policy_says(app, client, login_as,
     if user is not None:
         login_as(user)
     failures = []
+    # Every URL is built first: the walk itself may delete what a later URL names.
+    urls = {endpoint: _url(app, endpoint, world) for endpoint, _method, _rule in routes(app)}
     for endpoint, method, _rule in routes(app):
         policy = permissions.policy_of(app, endpoint)
-        url = _url(app, endpoint, world)
+        url = urls[endpoint]
         before = _audit_count()
         response = client.open(url, method=method)
         response.close()

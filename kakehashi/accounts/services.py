@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 from datetime import date
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -251,7 +252,11 @@ def update_profile(user: User, *, name: str, locale: str) -> None:
         audit.record(user, "user.profile_updated", user, changes)
 
 
-def invite(*, email: str, name: str, role: InvitedRole, locale: str, by: User) -> User:
+def invite(*, email: str, name: str, role: InvitedRole, locale: str, by: User, purpose: Any = None) -> User:
+    """Create an account without a password and email a link to choose one.
+
+    ``purpose`` (localised text, e.g. a call's title) tells the person what they are invited for.
+    """
     _ensure_email_free(email)
     user = User(
         email=normalise_email(email),
@@ -265,15 +270,16 @@ def invite(*, email: str, name: str, role: InvitedRole, locale: str, by: User) -
     db.session.add(Invitation(user_id=user.id, role=role, invited_by_id=by.id))
     db.session.flush()
     audit.record(by, "user.invited", user, {"role": role.value})
-    _queue_invitation(user, role, by)
+    _queue_invitation(user, role, by, purpose)
     return user
 
 
-def _queue_invitation(user: User, role: InvitedRole, by: User | None) -> None:
+def _queue_invitation(user: User, role: InvitedRole, by: User | None, purpose: Any = None) -> None:
     outbox.queue(
         user,
         "accounts/invitation",
         token=make_token(user, "invite"),
+        purpose=purpose,
         role=role,
         inviter=by.name if by else None,
     )

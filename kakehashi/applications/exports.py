@@ -30,7 +30,14 @@ def _columns() -> list[tuple[str, Any]]:
             _("Submitted (Japan time)"),
             lambda a: to_tokyo(a.submitted_at).strftime("%Y-%m-%d %H:%M") if a.submitted_at else "",
         ),
+        # The answers, in the order of the application form (same labels).
+        (_("Company overview"), lambda a: a.company_summary),
+        (_("Founders"), lambda a: a.founders),
         (_("Team size"), lambda a: a.team_size),
+        (_("Problem"), lambda a: a.problem),
+        (_("Solution"), lambda a: a.solution),
+        (_("Market"), lambda a: a.market),
+        (_("Traction"), lambda a: a.traction),
         (_("Funding raised to date (JPY)"), lambda a: a.funding_raised_jpy),
         (_("Latest valuation (JPY)"), lambda a: a.valuation_jpy),
         (_("Annual revenue (JPY)"), lambda a: a.revenue_jpy),
@@ -38,6 +45,7 @@ def _columns() -> list[tuple[str, Any]]:
             _("Overseas revenue share (%)"),
             lambda a: float(a.overseas_revenue_share) if a.overseas_revenue_share is not None else None,
         ),
+        (_("Why this programme?"), lambda a: a.why_programme),
         (_("Website"), lambda a: a.startup.website or ""),
         (_("Pitch deck"), lambda a: a.deck.original_filename if a.deck else ""),
     ]
@@ -48,16 +56,25 @@ def rows(applications: Sequence[Application]) -> tuple[list[str], list[list[Any]
     return [header for header, _get in columns], [[get(a) for _h, get in columns] for a in applications]
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """Neutralise spreadsheet formulas typed by applicants (CSV/formula injection)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
 
+def _xlsx_text(value: Any) -> Any:
+    """XLSX cannot hold most control characters (a vertical tab pasted from Word, say): drop them."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def response(call: Call, applications: Sequence[Application], fmt: str) -> Response:
     headers, body = rows(applications)
-    body = [[_safe_cell(value) for value in row] for row in body]
+    if fmt == "xlsx":  # before neutralising: "\x07=1+1" must not become a formula
+        body = [[_xlsx_text(value) for value in row] for row in body]
+    body = [[safe_cell(value) for value in row] for row in body]
     stem = f"call-{call.id}-applications"
     if fmt == "csv":
         buffer = io.StringIO()

@@ -121,7 +121,8 @@ def staff_call(call_id: int) -> Any:
         submitted=queries.submitted_count(counts),
         criterion_form=CriterionForm(),
         form=PostForm(),
-        next_states=sorted(Call.TRANSITIONS[call.state], key=list(CallState).index),
+        # Decided is reached only by releasing the decisions (judging), so it gets no button here.
+        next_states=sorted(Call.TRANSITIONS[call.state] - {CallState.DECIDED}, key=list(CallState).index),
         now=utcnow(),
         blindable=BLINDABLE_FIELDS,
     )

@@ -8,13 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 
 from kakehashi.applications import permissions, queries, services
 from kakehashi.applications.forms import ApplicationForm, ApplyForm
-from kakehashi.applications.models import REQUIRED_FOR_SUBMISSION, Application, Call
+from kakehashi.applications.models import REQUIRED_FOR_SUBMISSION, Application, ApplicationState, Call
 from kakehashi.core import permissions as access
 from kakehashi.core.db import utcnow
-from kakehashi.core.errors import DomainError
+from kakehashi.core.errors import DomainError, InvalidTransition
 from kakehashi.core.forms import PostForm
 from kakehashi.core.i18n import pick
 from kakehashi.core.storage import FileTooLarge
@@ -106,6 +107,15 @@ def my_applications() -> Any:
     )
 
 
+def _refuse(application: Application, error: DomainError, category: str) -> Any:
+    """A member acting on a page that has gone stale (a second click on submit, an application decided
+    meanwhile) is told why and sent to the application; staff, who read but never write, get 403."""
+    if current_user.is_staff:
+        abort(403)
+    flash(str(error), category)
+    return redirect(url_for(".application_detail", application_id=application.id))
+
+
 def _load_visible(application_id: int) -> Application:
     application = services.load_application(application_id)
     if application is None:
@@ -132,16 +142,13 @@ def application_detail(application_id: int) -> Any:
 def edit_application(application_id: int) -> Any:
     application = _load_visible(application_id)
     if not permissions.can_edit_application(current_user, application):
-        if permissions.can_view_application(current_user, application) and not current_user.is_staff:
-            flash(str(services.NotEditable()), "info")
-            return redirect(url_for(".application_detail", application_id=application.id))
-        abort(403)
+        return _refuse(application, services.NotEditable(), "info")
     form = ApplicationForm(obj=application)
     status = 200
     if form.validate_on_submit():
         submitting = "submit" in request.form
         try:
-            services.save_draft(application, by=current_user, values=form.values(), deck=form.deck.data)
+            services.save_draft(application, by=current_user, values=form.values(), deck=_upload(form.deck.data))
         except FileTooLarge as error:
             db.session.rollback()
             form.deck.errors = [error.message]
@@ -158,6 +165,12 @@ def edit_application(application_id: int) -> Any:
     elif form.errors:
         status = 200
     return _render_edit(application, form), status
+
+
+def _upload(data: Any) -> FileStorage | None:
+    """The file sent with the form, if any. Without one, ``obj=application`` fills the deck field with
+    the stored deck, which is not an upload."""
+    return data if isinstance(data, FileStorage) else None
 
 
 def _submit(application: Application, form: ApplicationForm) -> Any:
@@ -194,7 +207,8 @@ def _render_edit(application: Application, form: ApplicationForm) -> str:
 @access.rule("can_edit_application")
 def submit(application_id: int) -> Any:
     application = _load_visible(application_id)
-    access.require(permissions.can_edit_application(current_user, application))
+    if not permissions.can_edit_application(current_user, application):
+        return _refuse(application, services.NotEditable(), "info")
     if not PostForm().validate_on_submit():
         abort(400)
     try:
@@ -212,7 +226,8 @@ def submit(application_id: int) -> Any:
 @access.rule("can_withdraw_application")
 def withdraw(application_id: int) -> Any:
     application = _load_visible(application_id)
-    access.require(permissions.can_withdraw_application(current_user, application))
+    if not permissions.can_withdraw_application(current_user, application):
+        return _refuse(application, InvalidTransition(application.state, ApplicationState.WITHDRAWN), "danger")
     if not PostForm().validate_on_submit():
         abort(400)
     try:

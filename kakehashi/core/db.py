@@ -94,9 +94,20 @@ def configure_engine_events(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A request that changes things takes the write lock up front. With a deferred BEGIN, two
+        # requests that both read and then write would deadlock on the upgrade and one would fail
+        # with "database is locked" at once; with IMMEDIATE the second waits (busy_timeout) instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _changes_state() else "BEGIN")
+
+
+def _changes_state() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")

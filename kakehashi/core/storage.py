@@ -76,8 +76,15 @@ def human_size(size: int) -> str:
 
 
 class InvalidFileType(DomainError):
+    def __init__(self, message: Any = None) -> None:
+        super().__init__(message or _l("This file is not a readable PDF. Please upload the deck as a PDF file."))
+
+
+class EncryptedPdf(InvalidFileType):
     def __init__(self) -> None:
-        super().__init__(_l("This file is not a readable PDF. Please upload the deck as a PDF file."))
+        super().__init__(
+            _l("This PDF is protected by a password. Please save it without a password and upload it again.")
+        )
 
 
 # --- content checks ---------------------------------------------------------------------------
@@ -95,6 +102,8 @@ def looks_like_pdf(fileobj: IO[bytes]) -> bool:
     fileobj.seek(0)
     try:
         reader = PdfReader(fileobj, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise EncryptedPdf()  # readers (and judges) would need the password
         return len(reader.pages) > 0
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
         return False
@@ -312,6 +321,7 @@ def store_upload(
         backend().save(key, spooled.file, content_type=content_type, filename=filename)
     finally:
         spooled.file.close()
+    db.session().info.setdefault(_NEW_UPLOADS, []).append((backend(), key))
     stored = StoredFile(
         key=key,
         purpose=purpose,
@@ -340,6 +350,7 @@ def _clean_filename(name: str, kind: str) -> str:
 
 
 _PENDING_DELETES = "kakehashi.storage.pending_deletes"
+_NEW_UPLOADS = "kakehashi.storage.new_uploads"
 
 
 def remove(stored: StoredFile) -> None:
@@ -351,14 +362,17 @@ def remove(stored: StoredFile) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _delete_committed_blobs(session: Session) -> None:
+    session.info.pop(_NEW_UPLOADS, None)  # their rows are saved: the bytes stay
     for store, key in session.info.pop(_PENDING_DELETES, []):
         store.delete(key)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back_blobs(session: Session, previous: Any) -> None:
-    if previous.parent is None:  # the outermost transaction rolled back: the rows were not deleted
-        session.info.pop(_PENDING_DELETES, None)
+    if previous.parent is None:  # the outermost transaction rolled back
+        session.info.pop(_PENDING_DELETES, None)  # the rows were not deleted: keep their bytes
+        for store, key in session.info.pop(_NEW_UPLOADS, []):  # no row will point at these bytes
+            store.delete(key)
 
 
 # Who may download a file is decided by the feature that owns the file's purpose.

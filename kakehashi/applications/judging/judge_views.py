@@ -1,18 +1,329 @@
-"""The judge's side: the queue across calls, the scoring page, declaring a conflict, the deck."""
+"""The judge's side: the queue across calls, the scoring page, declaring a conflict, the deck.
+
+Every route but the queue names an assignment and answers 404 to anyone but its judge
+(``permissions.can_score``): other judges, staff and applicants cannot tell it exists. Judges see
+only their own review, and never the fields the call hides from them (blind review).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
 
-from kakehashi.applications.judging import queries
+from kakehashi.accounts.models import Startup
+from kakehashi.applications.forms import ApplicationForm
+from kakehashi.applications.judging import queries, services
+from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Recommendation, Score
+from kakehashi.applications.judging.permissions import can_score
 from kakehashi.applications.judging.views import bp
+from kakehashi.applications.models import Application, Call, CallState, Criterion
+from kakehashi.core import audit, storage
 from kakehashi.core import permissions as access
+from kakehashi.core.errors import DomainError
+from kakehashi.core.i18n import pick
+from kakehashi.extensions import db
+
+COMMENT_LIMIT = 5000
+
+
+# --- forms ----------------------------------------------------------------------------------------
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def _optional_recommendation(value: Any) -> Recommendation | None:
+    return None if value in (None, "") else Recommendation(value)
+
+
+class ReviewForm(FlaskForm):
+    """A score per criterion (added by :func:`review_form`), a comment and a recommendation.
+
+    Everything may be empty in a draft. The score range is the service's rule, not the form's:
+    a value outside the scale reaches ``save_review`` and is refused there with its message.
+    """
+
+    comment = TextAreaField(
+        _l("Comment"),
+        validators=[Optional(), Length(max=COMMENT_LIMIT)],
+        description=_l("Your reasons, for the programme staff. Applicants do not see it."),
+        render_kw={"rows": 5},
+    )
+    recommendation = SelectField(
+        _l("Recommendation"), coerce=_optional_recommendation, validators=[Optional()], choices=[]
+    )
+
+    criteria: list[Criterion]
+
+    def score_field(self, criterion: Criterion) -> Any:
+        return self[f"score_{criterion.id}"]
+
+    def scores(self) -> dict[int, int | None]:
+        return {criterion.id: self.score_field(criterion).data for criterion in self.criteria}
+
+
+def review_form(criteria: list[Criterion], saved: dict[str, Any], *, posted: bool = True) -> ReviewForm:
+    """The form for this call's rubric, filled with the saved review (or with what was posted)."""
+
+    class _ReviewForm(ReviewForm):
+        pass
+
+    for criterion in criteria:
+        setattr(
+            _ReviewForm,
+            f"score_{criterion.id}",
+            SelectField(
+                pick(criterion.name),
+                coerce=_optional_int,
+                validate_choice=False,
+                validators=[Optional()],
+                choices=[SelectChoice("", _("Not scored yet"))]
+                + [
+                    SelectChoice(str(value), str(value))
+                    for value in range(criterion.scale_min, criterion.scale_max + 1)
+                ],
+            ),
+        )
+    form = _ReviewForm(data=saved) if posted else _ReviewForm(formdata=None, data=saved)
+    form.criteria = criteria
+    form.recommendation.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(choice.value, choice.label) for choice in Recommendation
+    ]
+    return form
+
+
+class ConflictForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Say why you cannot judge this application.")), Length(max=2000)],
+        description=_l("For example: your fund has invested in this startup, or you work with its founders."),
+        render_kw={"rows": 3},
+    )
+
+
+# --- the queue ------------------------------------------------------------------------------------
+
+
+def judging_phase(call: Call) -> str:
+    """``"open"`` while judges may score, ``"not_yet"`` before the call closes, ``"ended"`` after."""
+    if services.judging_open(call):
+        return "open"
+    return "not_yet" if call.state in (CallState.DRAFT, CallState.OPEN) else "ended"
+
+
+@dataclass
+class CallQueue:
+    call: Call
+    phase: str
+    rows: list[tuple[JudgeAssignment, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for assignment, _name in self.rows if assignment.state is AssignmentState.SUBMITTED)
+
+
+def hides_startup_name(call: Call) -> bool:
+    return "startup_name" in (call.blind_fields or [])
+
+
+def application_name(application: Application, startup_name: dict[str, str] | None) -> str:
+    """What a judge calls the application: the startup's name, or its number under blind review."""
+    if hides_startup_name(application.call) or not startup_name:
+        return _("Application #%(id)d", id=application.id)
+    return pick(startup_name)
+
+
+def _startup_names(assignments: list[JudgeAssignment]) -> dict[int, dict[str, str]]:
+    """Application id → startup name, fetched (one query) only for calls that do not hide it."""
+    visible = [a.application_id for a in assignments if not hides_startup_name(a.application.call)]
+    if not visible:
+        return {}
+    rows = db.session.execute(
+        select(Application.id, Startup.name)
+        .join(Startup, Startup.id == Application.startup_id)
+        .where(Application.id.in_(visible))
+    )
+    return {application_id: name for application_id, name in rows}
 
 
 @bp.get("/judging/")
 @access.signed_in
 def queue() -> Any:
-    return render_template("judging/queue.html", assignments=queries.judge_queue(current_user))
+    assignments = queries.judge_queue(current_user)
+    names = _startup_names(assignments)
+    calls: dict[int, CallQueue] = {}
+    for assignment in assignments:
+        application = assignment.application
+        group = calls.get(application.call_id)
+        if group is None:
+            group = calls[application.call_id] = CallQueue(application.call, judging_phase(application.call))
+        group.rows.append((assignment, application_name(application, names.get(application.id))))
+    return render_template("judging/queue.html", calls=list(calls.values()))
+
+
+# --- one assignment -------------------------------------------------------------------------------
+
+
+def _load_own(assignment_id: int) -> JudgeAssignment:
+    """The assignment with what its page shows loaded; 404 unless it is the current judge's own."""
+    assignment = db.session.get(
+        JudgeAssignment,
+        assignment_id,
+        options=[
+            joinedload(JudgeAssignment.application).options(
+                joinedload(Application.call), joinedload(Application.startup), joinedload(Application.deck)
+            )
+        ],
+    )
+    if assignment is None:
+        abort(404)
+    access.require(can_score(current_user, assignment), hide=True)
+    return assignment
+
+
+def _saved_review(assignment: JudgeAssignment) -> dict[str, Any]:
+    scores = db.session.execute(select(Score.criterion_id, Score.value).where(Score.assignment_id == assignment.id))
+    saved: dict[str, Any] = {f"score_{criterion_id}": value for criterion_id, value in scores}
+    saved.update(comment=assignment.comment or "", recommendation=assignment.recommendation)
+    return saved
+
+
+def _conflict_allowed(assignment: JudgeAssignment) -> bool:
+    """A judge may step aside from an unscored assignment until the decisions are out."""
+    return assignment.state is AssignmentState.ASSIGNED and assignment.application.call.state in (
+        CallState.OPEN,
+        CallState.CLOSED,
+    )
+
+
+def _render(
+    assignment: JudgeAssignment,
+    form: ReviewForm,
+    conflict_form: ConflictForm | None = None,
+    *,
+    error: str | None = None,
+    level: str = "danger",
+) -> str:
+    application = assignment.application
+    call = application.call
+    hidden = set(call.blind_fields or [])
+    editable = services.judging_open(call)
+    if not editable:  # a read-only page shows what is stored, never what a refused POST sent
+        form = review_form(form.criteria, _saved_review(assignment), posted=False)
+    return render_template(
+        "judging/score.html",
+        assignment=assignment,
+        application=application,
+        call=call,
+        startup=application.startup,
+        hidden=hidden,
+        name=application_name(application, None if "startup_name" in hidden else application.startup.name),
+        labels={name: label for name, label in ApplicationForm.labels().items() if name not in hidden},
+        form=form,
+        conflict_form=conflict_form or ConflictForm(formdata=None),
+        editable=editable,
+        phase=judging_phase(call),
+        conflict_allowed=_conflict_allowed(assignment),
+        error=error,
+        level=level,
+    )
+
+
+@bp.route("/judging/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@access.rule("can_score")
+def score(assignment_id: int) -> Any:
+    assignment = _load_own(assignment_id)
+    criteria = services.criteria_of(assignment.application.call)
+    form = review_form(criteria, _saved_review(assignment))
+    if not form.validate_on_submit():
+        return _render(assignment, form)
+    # A submitted review has no draft: saving it again re-submits it (complete, or not at all).
+    already_submitted = assignment.state is AssignmentState.SUBMITTED
+    submitting = "submit" in request.form or already_submitted
+    review = {"scores": form.scores(), "comment": form.comment.data, "recommendation": form.recommendation.data}
+    if not already_submitted:
+        try:
+            services.save_review(assignment, by=current_user, submit=False, **review)
+        except DomainError as error:  # e.g. ScoreOutOfRange, JudgingClosed: nothing is saved
+            db.session.rollback()
+            return _render(assignment, form, error=str(error))
+        db.session.commit()
+        if not submitting:
+            flash(_("Your draft has been saved. You can come back and change it until you submit."), "success")
+            return redirect(url_for(".score", assignment_id=assignment_id))
+    return _submit(assignment, form, review, draft_saved=not already_submitted)
+
+
+def _submit(assignment: JudgeAssignment, form: ReviewForm, review: dict[str, Any], *, draft_saved: bool) -> Any:
+    try:
+        services.save_review(assignment, by=current_user, submit=True, **review)
+    except services.IncompleteReview as error:
+        db.session.rollback()
+        for criterion_id in error.missing:
+            field_ = form[f"score_{criterion_id}"]
+            field_.errors = [*field_.errors, _("Required to submit.")]
+        if review["recommendation"] is None:
+            form.recommendation.errors = [*form.recommendation.errors, _("Required to submit.")]
+        message = _("Your draft has been saved. %(message)s", message=str(error)) if draft_saved else str(error)
+        return _render(assignment, form, error=message, level="warning" if draft_saved else "danger")
+    except DomainError as error:
+        db.session.rollback()
+        return _render(assignment, form, error=str(error))
+    db.session.commit()
+    flash(_("Your review has been submitted. Thank you."), "success")
+    return redirect(url_for(".queue"))
+
+
+@bp.post("/judging/assignments/<int:assignment_id>/conflict")
+@access.rule("can_score")
+def declare_conflict(assignment_id: int) -> Any:
+    assignment = _load_own(assignment_id)
+    conflict_form = ConflictForm()
+    if not conflict_form.validate_on_submit():
+        criteria = services.criteria_of(assignment.application.call)
+        form = review_form(criteria, _saved_review(assignment), posted=False)
+        return _render(assignment, form, conflict_form)
+    if not _conflict_allowed(assignment):
+        flash(_("A conflict can be declared only on an application you have not reviewed, before decisions."), "danger")
+        return redirect(url_for(".score", assignment_id=assignment_id))
+    try:
+        services.declare_conflict(assignment, reason=conflict_form.reason.data, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for(".score", assignment_id=assignment_id))
+    db.session.commit()
+    flash(_("Thank you for telling us. The application has been taken off your list."), "info")
+    return redirect(url_for(".queue"))
+
+
+@bp.get("/judging/assignments/<int:assignment_id>/deck")
+@access.rule("can_score")
+def deck(assignment_id: int) -> Any:
+    assignment = _load_own(assignment_id)
+    application = assignment.application
+    stored = application.deck
+    if stored is None:
+        abort(404)
+    # Under blind review the file's own name (often the startup's) must not reach the judge.
+    filename = f"application-{application.id}-deck.pdf" if hides_startup_name(application.call) else None
+    response = storage.download_response(stored, filename=filename)
+    audit.record(current_user, "file.downloaded", stored, {"purpose": stored.purpose, "assignment": assignment.id})
+    db.session.commit()
+    return response

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Float, case, func, select, type_coerce
 from sqlalchemy.orm import joinedload
 
 from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Score
 from kakehashi.applications.judging.ranking import Result, Review, rank_applications
 from kakehashi.applications.models import Application, ApplicationState, Call, Criterion
+from kakehashi.cohorts.models import Cohort, CohortMember
 from kakehashi.extensions import db
 
 RANKED_STATES = (
@@ -23,14 +24,16 @@ RANKED_STATES = (
 
 def review_scores(call: Call) -> list[Review]:
     """Each submitted review's weighted mean, computed by the database."""
-    weighted = func.sum(Score.value * Criterion.weight) / func.sum(Criterion.weight)
+    # Read back as a float: typed as the weight's Numeric(6, 2), SQLite's result would be rounded to
+    # two decimals before normalisation (PostgreSQL's would not).
+    weighted = type_coerce(func.sum(Score.value * Criterion.weight) / func.sum(Criterion.weight), Float)
     rows = db.session.execute(
         select(JudgeAssignment.application_id, JudgeAssignment.judge_id, weighted)
         .join(Score, Score.assignment_id == JudgeAssignment.id)
         .join(Criterion, Criterion.id == Score.criterion_id)
         .where(JudgeAssignment.call_id == call.id, JudgeAssignment.state == AssignmentState.SUBMITTED)
         .group_by(JudgeAssignment.id, JudgeAssignment.application_id, JudgeAssignment.judge_id)
-    ).tuples()
+    )
     return [Review(application_id, judge_id, float(score)) for application_id, judge_id, score in rows]
 
 
@@ -46,7 +49,7 @@ def assignment_counts(call: Call) -> dict[int, tuple[int, int]]:
         )
         .where(JudgeAssignment.call_id == call.id)
         .group_by(JudgeAssignment.application_id)
-    ).tuples()
+    )
     return {application_id: (int(assigned or 0), int(done or 0)) for application_id, assigned, done in rows}
 
 
@@ -84,3 +87,10 @@ def judge_queue(user: Any) -> list[JudgeAssignment]:
             .order_by(JudgeAssignment.call_id.desc(), JudgeAssignment.id)
         )
     )
+
+
+def cohort_of(call: Call) -> tuple[Cohort, int] | None:
+    """The call's cohort and its member count (one query)."""
+    members = select(func.count(CohortMember.id)).where(CohortMember.cohort_id == Cohort.id).scalar_subquery()
+    row = db.session.execute(select(Cohort, members).where(Cohort.call_id == call.id)).first()
+    return (row[0], int(row[1] or 0)) if row else None

@@ -134,7 +134,9 @@ def rank_applications(
             )
             if len(scores) > 1:
                 result.spread = max(scores) - min(scores)
-                result.disagreement = scale_range > 0 and result.spread >= DISAGREEMENT_SHARE * scale_range
+                # Compared to 6 decimals, like ranks: 5.6 - 2.0 is 3.5999999999999996 in floating point.
+                threshold = round(DISAGREEMENT_SHARE * scale_range, 6)
+                result.disagreement = scale_range > 0 and round(result.spread, 6) >= threshold
         results[application_id] = result
     raw_ranks = competition_ranks({a: r.raw for a, r in results.items()})
     normalised_ranks = competition_ranks({a: r.normalised for a, r in results.items()})

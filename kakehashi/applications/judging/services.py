@@ -6,6 +6,7 @@ queues email in the same transaction, and flushes; the caller commits.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -53,6 +54,16 @@ class AlreadyAssigned(DomainError):
         super().__init__(_l("This judge is already assigned to this application."))
 
 
+class NotAJudgeOfCall(DomainError):
+    def __init__(self) -> None:
+        super().__init__(_l("This person is not a judge of this call."))
+
+
+class NotBeingJudged(DomainError):
+    def __init__(self) -> None:
+        super().__init__(_l("Judges can be assigned only to applications that are submitted or under review."))
+
+
 class ReviewAlreadySubmitted(DomainError):
     def __init__(self) -> None:
         super().__init__(_l("This judge has already submitted a review; it cannot be removed."))
@@ -87,7 +98,8 @@ class ReviewChangedElsewhere(DomainError):
 
 
 class NotDecidable(DomainError):
-    def __init__(self) -> None:
+    def __init__(self, application: Application | None = None) -> None:
+        self.application = application
         super().__init__(_l("Only applications under review in a call that is closed for judging can be decided."))
 
 
@@ -103,26 +115,32 @@ class UndecidedApplications(DomainError):
 
 
 def parse_expertise(text: str) -> list[str]:
-    """``"FinTech, payments、AI"`` → ``["FinTech", "payments", "AI"]`` (commas in either script)."""
-    tags = [t.strip() for t in text.replace("、", ",").replace("，", ",").split(",")]
+    """``"FinTech, payments、AI"`` → ``["FinTech", "payments", "AI"]`` (commas in either script).
+
+    Full-width letters typed with a Japanese input method become ordinary ones (NFKC), so ``ＡＩ``
+    is ``AI`` and matches the vertical's name.
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    tags = [" ".join(t.split())[:60] for t in text.replace("、", ",").split(",")]
     unique: list[str] = []
     for tag in tags:
         if tag and tag.casefold() not in {u.casefold() for u in unique}:
-            unique.append(tag[:60])
+            unique.append(tag)
     return unique[:20]
 
 
 def invite_judge(call: Call, *, email: str, name: str, expertise: list[str], locale: str, by: User) -> CallJudge:
     """Add a judge to a call; someone new gets an invitation to set a password first."""
     user = accounts.find_user_by_email(email)
-    if user is None:
-        user = accounts.invite(email=email, name=name, role=InvitedRole.JUDGE, locale=locale, by=by)
+    if user is None:  # one email: the invitation names the call
+        user = accounts.invite(email=email, name=name, role=InvitedRole.JUDGE, locale=locale, by=by, purpose=call.title)
     elif db.session.scalar(select(CallJudge.id).where(CallJudge.call_id == call.id, CallJudge.user_id == user.id)):
         raise AlreadyJudge()
+    else:
+        outbox.queue(user, "judging/added_to_call", call=call)
     judge = CallJudge(call_id=call.id, user_id=user.id, expertise=expertise, invited_by_id=by.id)
     db.session.add(judge)
     db.session.flush()
-    outbox.queue(user, "judging/added_to_call", call=call)
     audit.record(by, "judging.judge_added", call, {"judge": user.id, "expertise": expertise})
     return judge
 
@@ -208,10 +226,11 @@ def _plan_for(call: Call, applications: list[Application]) -> Plan:
         if judge_ids
         else []
     )
+    # Assignments to applications no longer judged (withdrawn) are no work for anyone.
     rows = db.session.execute(
-        select(JudgeAssignment.application_id, JudgeAssignment.judge_id, JudgeAssignment.state).where(
-            JudgeAssignment.call_id == call.id
-        )
+        select(JudgeAssignment.application_id, JudgeAssignment.judge_id, JudgeAssignment.state)
+        .join(Application, Application.id == JudgeAssignment.application_id)
+        .where(JudgeAssignment.call_id == call.id, Application.state.in_(JUDGED_STATES))
     ).all()
     existing: dict[int, set[int]] = {}
     excluded: dict[int, set[int]] = {}
@@ -234,8 +253,15 @@ def judged_applications(call: Call) -> list[Application]:
     )
 
 
+def _lock_call(call: Call) -> None:
+    """One planner at a time per call: a second click waits, then sees the first one's assignments
+    (PostgreSQL row lock; SQLite serialises writers anyway and ignores FOR UPDATE)."""
+    db.session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
+
+
 def auto_assign(call: Call, *, by: User) -> Plan:
     """Give every judged application its judges. Existing assignments stay; returns the plan."""
+    _lock_call(call)
     plan = _plan_for(call, judged_applications(call))
     _create(call, plan, by=by, manual=False)
     audit.record(by, "judging.auto_assigned", call, {"created": len(plan.new), "short": len(plan.short)})
@@ -244,6 +270,9 @@ def auto_assign(call: Call, *, by: User) -> Plan:
 
 def replace_judge(application: Application, *, by: User | None) -> list[int]:
     """Top the application up to its number of judges (after a conflict); returns the new judges."""
+    if application.state not in JUDGED_STATES:  # decided or withdrawn: nobody needs to judge it now
+        return []
+    _lock_call(application.call)
     plan = _plan_for(application.call, [application])
     _create(application.call, plan, by=by, manual=False)
     return [judge for _app, judge in plan.new]
@@ -259,6 +288,11 @@ def _create(call: Call, plan: Plan, *, by: User | None, manual: bool) -> None:
 
 
 def add_assignment(application: Application, judge: User, *, by: User) -> JudgeAssignment:
+    """Staff assign a judge by hand (on top of, or instead of, the automatic plan)."""
+    if application.state not in JUDGED_STATES:
+        raise NotBeingJudged()
+    if not judge.active or not is_judge_of(judge, application.call):
+        raise NotAJudgeOfCall()
     if db.session.scalar(
         select(Conflict.id).where(Conflict.judge_id == judge.id, Conflict.startup_id == application.startup_id)
     ):
@@ -289,12 +323,9 @@ def remove_assignment(assignment: JudgeAssignment, *, by: User) -> None:
 
 
 def short_of_judges(call: Call) -> dict[int, int]:
-    """Applications that still lack judges (and how many), e.g. because of conflicts."""
-    return (
-        _plan_for(call, judged_applications(call)).short
-        if _call_judges(call)
-        else {a.id: call.judges_per_application for a in judged_applications(call)}
-    )
+    """Applications that would still lack judges after automatic assignment (and how many), because
+    there are too few judges or too many conflicts. Judges already assigned count, even inactive ones."""
+    return _plan_for(call, judged_applications(call)).short
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -372,26 +403,43 @@ def save_review(
 # --- decisions ----------------------------------------------------------------------------------
 
 
+def can_decide(application: Application) -> bool:
+    """Decisions are taken on applications under review, while the call is closed for judging."""
+    return application.state is ApplicationState.UNDER_REVIEW and judging_open(application.call)
+
+
 def set_decision(
     application: Application, decision: ApplicationState | None, *, feedback: str | None, by: User
 ) -> None:
     """Record staff's decision; applicants see nothing until the decisions are released."""
+    set_decisions([application], decision, by=by, feedback=feedback)
+
+
+def set_decisions(
+    applications: list[Application], decision: ApplicationState | None, *, by: User, feedback: str | None = None
+) -> None:
+    """The same decision for several applications: all of them, or (if one cannot be decided) none."""
     if decision is not None and decision not in OUTCOMES:
         raise NotDecidable()
-    if application.state is not ApplicationState.UNDER_REVIEW or not judging_open(application.call):
-        raise NotDecidable()
-    application.decision = decision
-    if feedback is not None:
-        application.feedback = feedback.strip() or None
-    audit.record(by, "application.decision", application, {"decision": decision.value if decision else None})
+    for application in applications:
+        if not can_decide(application):
+            raise NotDecidable(application)
+    for application in applications:
+        application.decision = decision
+        if feedback is not None:
+            application.feedback = feedback.strip() or None
+        audit.record(by, "application.decision", application, {"decision": decision.value if decision else None})
     db.session.flush()
 
 
 def accepted_count(call: Call) -> int:
+    """Applications marked accepted that still stand (not withdrawn since)."""
     return (
         db.session.scalar(
             select(func.count(Application.id)).where(
-                Application.call_id == call.id, Application.decision == ApplicationState.ACCEPTED
+                Application.call_id == call.id,
+                Application.decision == ApplicationState.ACCEPTED,
+                Application.state.in_((ApplicationState.UNDER_REVIEW, ApplicationState.ACCEPTED)),
             )
         )
         or 0
