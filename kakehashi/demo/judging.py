@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from kakehashi.accounts import services as accounts
 from kakehashi.accounts.models import User
+from kakehashi.applications.judging import decisions
 from kakehashi.applications.judging import services as judging
 from kakehashi.applications.judging.models import AssignmentState, CallJudge, JudgeAssignment, Recommendation, Score
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState
@@ -88,6 +89,6 @@ def load_judging(password: str) -> bool:
         assignment.transition_to(AssignmentState.SUBMITTED, by=db.session.get(User, assignment.judge_id))
         assignment.submitted_at = now
     if decided is not None:
-        judging.form_cohort(decided, by=staff)
+        decisions.form_cohort(decided, by=staff)
     db.session.commit()
     return True

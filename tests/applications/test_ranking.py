@@ -702,6 +702,10 @@ def test_applicants_see_under_review_until_the_release_then_the_outcome_but_neve
     after_en = page_for(world.rejected_founder, t)
     assert shows(after_ja, "採択") and not shows(after_ja, "審査中")
     assert shows(after_en, "Not selected") and not shows(after_en, "Under review")
+    # The feedback staff wrote is shown once released, never before.
+    assert shows(after_en, "Too early.") and not shows(before_en, "Too early.")
+    assert shows(after_ja, "審査員一同、チームの実行力を高く評価しました。")
+    assert not shows(before_ja, "審査員一同、チームの実行力を高く評価しました。")
     for page in (before_ja, before_en, after_ja, after_en):
         assert page.status_code == 200
         assert [s for s in secrets if shows(page, s)] == []

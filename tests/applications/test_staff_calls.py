@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, insert, select
 
 from kakehashi.accounts.models import Startup
-from kakehashi.applications.judging.services import release_decisions
+from kakehashi.applications.judging.decisions import release_decisions
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion, Vertical
 from kakehashi.core.audit import AuditEvent
 from kakehashi.core.db import utcnow

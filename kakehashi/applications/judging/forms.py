@@ -10,16 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from kakehashi.accounts.forms import LANGUAGE_CHOICES
 from kakehashi.accounts.models import User
+from kakehashi.applications.judging.models import Recommendation
 from kakehashi.applications.judging.services import parse_expertise
-from kakehashi.applications.models import Application
+from kakehashi.applications.models import Application, Criterion
+from kakehashi.core.i18n import pick
 
 
 def _strip(value: Any) -> Any:
@@ -92,7 +95,7 @@ def _optional_int(value: Any) -> int | None:
         return None
 
 
-class ConflictForm(_ChoosesJudge, FlaskForm):
+class RecordConflictForm(_ChoosesJudge, FlaskForm):
     judge_id = SelectField(_l("Judge"), coerce=_optional_int, validate_choice=False)
     application_id = SelectField(_l("Startup"), coerce=_optional_int, validate_choice=False)
     reason = TextAreaField(
@@ -129,3 +132,82 @@ class AddAssignmentForm(_ChoosesJudge, FlaskForm):
     def __init__(self, *args: Any, judges: Sequence[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._set_judges(judges)
+
+
+# --- the judge's forms ---------------------------------------------------------------------------
+
+COMMENT_LIMIT = 5000
+
+
+def _score_value(value: Any) -> int | None:
+    """Empty is "not scored yet"; anything else must be a whole number (else the field refuses it)."""
+    return None if value in (None, "") else int(value)
+
+
+def _optional_recommendation(value: Any) -> Recommendation | None:
+    return None if value in (None, "") else Recommendation(value)
+
+
+class ReviewForm(FlaskForm):
+    """A score per criterion (added by :func:`review_form`), a comment and a recommendation.
+
+    Everything may be empty in a draft. The score range is the service's rule, not the form's:
+    a value outside the scale reaches ``save_review`` and is refused there with its message.
+    """
+
+    comment = TextAreaField(
+        _l("Comment"),
+        validators=[Optional(), Length(max=COMMENT_LIMIT)],
+        description=_l("Your reasons, for the programme staff. Applicants do not see it."),
+        render_kw={"rows": 5},
+    )
+    recommendation = SelectField(
+        _l("Recommendation"), coerce=_optional_recommendation, validators=[Optional()], choices=[]
+    )
+
+    criteria: list[Criterion]
+
+    def score_field(self, criterion: Criterion) -> Any:
+        return self[f"score_{criterion.id}"]
+
+    def scores(self) -> dict[int, int | None]:
+        return {criterion.id: self.score_field(criterion).data for criterion in self.criteria}
+
+
+def review_form(criteria: list[Criterion], saved: dict[str, Any], *, posted: bool = True) -> ReviewForm:
+    """The form for this call's rubric, filled with the saved review (or with what was posted)."""
+
+    class _ReviewForm(ReviewForm):
+        pass
+
+    for criterion in criteria:
+        setattr(
+            _ReviewForm,
+            f"score_{criterion.id}",
+            SelectField(
+                pick(criterion.name),
+                coerce=_score_value,
+                validate_choice=False,
+                validators=[Optional()],
+                choices=[SelectChoice("", _("Not scored yet"))]
+                + [
+                    SelectChoice(str(value), str(value))
+                    for value in range(criterion.scale_min, criterion.scale_max + 1)
+                ],
+            ),
+        )
+    form = _ReviewForm(data=saved) if posted else _ReviewForm(formdata=None, data=saved)
+    form.criteria = criteria
+    form.recommendation.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(choice.value, choice.label) for choice in Recommendation
+    ]
+    return form
+
+
+class DeclareConflictForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Say why you cannot judge this application.")), Length(max=2000)],
+        description=_l("For example: your fund has invested in this startup, or you work with its founders."),
+        render_kw={"rows": 3},
+    )

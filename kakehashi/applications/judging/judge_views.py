@@ -12,106 +12,21 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
 
-from kakehashi.accounts.models import Startup
 from kakehashi.applications.forms import ApplicationForm
 from kakehashi.applications.judging import queries, services
-from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Recommendation, Score
-from kakehashi.applications.judging.permissions import can_score
+from kakehashi.applications.judging.forms import DeclareConflictForm, ReviewForm, review_form
+from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment
+from kakehashi.applications.judging.permissions import can_declare_conflict, can_score
 from kakehashi.applications.judging.views import bp
-from kakehashi.applications.models import Application, Call, CallState, Criterion
+from kakehashi.applications.models import Application, Call, CallState
 from kakehashi.core import audit, storage
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.i18n import pick
 from kakehashi.extensions import db
-
-COMMENT_LIMIT = 5000
-
-
-# --- forms ----------------------------------------------------------------------------------------
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
-
-
-def _optional_recommendation(value: Any) -> Recommendation | None:
-    return None if value in (None, "") else Recommendation(value)
-
-
-class ReviewForm(FlaskForm):
-    """A score per criterion (added by :func:`review_form`), a comment and a recommendation.
-
-    Everything may be empty in a draft. The score range is the service's rule, not the form's:
-    a value outside the scale reaches ``save_review`` and is refused there with its message.
-    """
-
-    comment = TextAreaField(
-        _l("Comment"),
-        validators=[Optional(), Length(max=COMMENT_LIMIT)],
-        description=_l("Your reasons, for the programme staff. Applicants do not see it."),
-        render_kw={"rows": 5},
-    )
-    recommendation = SelectField(
-        _l("Recommendation"), coerce=_optional_recommendation, validators=[Optional()], choices=[]
-    )
-
-    criteria: list[Criterion]
-
-    def score_field(self, criterion: Criterion) -> Any:
-        return self[f"score_{criterion.id}"]
-
-    def scores(self) -> dict[int, int | None]:
-        return {criterion.id: self.score_field(criterion).data for criterion in self.criteria}
-
-
-def review_form(criteria: list[Criterion], saved: dict[str, Any], *, posted: bool = True) -> ReviewForm:
-    """The form for this call's rubric, filled with the saved review (or with what was posted)."""
-
-    class _ReviewForm(ReviewForm):
-        pass
-
-    for criterion in criteria:
-        setattr(
-            _ReviewForm,
-            f"score_{criterion.id}",
-            SelectField(
-                pick(criterion.name),
-                coerce=_optional_int,
-                validate_choice=False,
-                validators=[Optional()],
-                choices=[SelectChoice("", _("Not scored yet"))]
-                + [
-                    SelectChoice(str(value), str(value))
-                    for value in range(criterion.scale_min, criterion.scale_max + 1)
-                ],
-            ),
-        )
-    form = _ReviewForm(data=saved) if posted else _ReviewForm(formdata=None, data=saved)
-    form.criteria = criteria
-    form.recommendation.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(choice.value, choice.label) for choice in Recommendation
-    ]
-    return form
-
-
-class ConflictForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Reason"),
-        validators=[DataRequired(message=_l("Say why you cannot judge this application.")), Length(max=2000)],
-        description=_l("For example: your fund has invested in this startup, or you work with its founders."),
-        render_kw={"rows": 3},
-    )
-
 
 # --- the queue ------------------------------------------------------------------------------------
 
@@ -149,24 +64,11 @@ def application_name(application: Application, startup_name: dict[str, str] | No
     return pick(startup_name)
 
 
-def _startup_names(assignments: list[JudgeAssignment]) -> dict[int, dict[str, str]]:
-    """Application id → startup name, fetched (one query) only for calls that do not hide it."""
-    visible = [a.application_id for a in assignments if not hides_startup_name(a.application.call)]
-    if not visible:
-        return {}
-    rows = db.session.execute(
-        select(Application.id, Startup.name)
-        .join(Startup, Startup.id == Application.startup_id)
-        .where(Application.id.in_(visible))
-    )
-    return {application_id: name for application_id, name in rows}
-
-
 @bp.get("/judging/")
 @access.signed_in
 def queue() -> Any:
     assignments = queries.judge_queue(current_user)
-    names = _startup_names(assignments)
+    names = queries.startup_names(assignments)
     calls: dict[int, CallQueue] = {}
     for assignment in assignments:
         application = assignment.application
@@ -197,25 +99,10 @@ def _load_own(assignment_id: int) -> JudgeAssignment:
     return assignment
 
 
-def _saved_review(assignment: JudgeAssignment) -> dict[str, Any]:
-    scores = db.session.execute(select(Score.criterion_id, Score.value).where(Score.assignment_id == assignment.id))
-    saved: dict[str, Any] = {f"score_{criterion_id}": value for criterion_id, value in scores}
-    saved.update(comment=assignment.comment or "", recommendation=assignment.recommendation)
-    return saved
-
-
-def _conflict_allowed(assignment: JudgeAssignment) -> bool:
-    """A judge may step aside from an unscored assignment until the decisions are out."""
-    return assignment.state is AssignmentState.ASSIGNED and assignment.application.call.state in (
-        CallState.OPEN,
-        CallState.CLOSED,
-    )
-
-
 def _render(
     assignment: JudgeAssignment,
     form: ReviewForm,
-    conflict_form: ConflictForm | None = None,
+    conflict_form: DeclareConflictForm | None = None,
     *,
     error: str | None = None,
     level: str = "danger",
@@ -225,7 +112,7 @@ def _render(
     hidden = set(call.blind_fields or [])
     editable = services.judging_open(call)
     if not editable:  # a read-only page shows what is stored, never what a refused POST sent
-        form = review_form(form.criteria, _saved_review(assignment), posted=False)
+        form = review_form(form.criteria, queries.saved_review(assignment), posted=False)
     return render_template(
         "judging/score.html",
         assignment=assignment,
@@ -236,10 +123,10 @@ def _render(
         name=application_name(application, None if "startup_name" in hidden else application.startup.name),
         labels={name: label for name, label in ApplicationForm.labels().items() if name not in hidden},
         form=form,
-        conflict_form=conflict_form or ConflictForm(formdata=None),
+        conflict_form=conflict_form or DeclareConflictForm(formdata=None),
         editable=editable,
         phase=judging_phase(call),
-        conflict_allowed=_conflict_allowed(assignment),
+        conflict_allowed=can_declare_conflict(current_user, assignment),
         error=error,
         level=level,
     )
@@ -250,7 +137,7 @@ def _render(
 def score(assignment_id: int) -> Any:
     assignment = _load_own(assignment_id)
     criteria = services.criteria_of(assignment.application.call)
-    form = review_form(criteria, _saved_review(assignment))
+    form = review_form(criteria, queries.saved_review(assignment))
     if not form.validate_on_submit():
         return _render(assignment, form)
     # A submitted review has no draft: saving it again re-submits it (complete, or not at all).
@@ -294,12 +181,12 @@ def _submit(assignment: JudgeAssignment, form: ReviewForm, review: dict[str, Any
 @access.rule("can_score")
 def declare_conflict(assignment_id: int) -> Any:
     assignment = _load_own(assignment_id)
-    conflict_form = ConflictForm()
+    conflict_form = DeclareConflictForm()
     if not conflict_form.validate_on_submit():
         criteria = services.criteria_of(assignment.application.call)
-        form = review_form(criteria, _saved_review(assignment), posted=False)
+        form = review_form(criteria, queries.saved_review(assignment), posted=False)
         return _render(assignment, form, conflict_form)
-    if not _conflict_allowed(assignment):
+    if not can_declare_conflict(current_user, assignment):
         flash(_("A conflict can be declared only on an application you have not reviewed, before decisions."), "danger")
         return redirect(url_for(".score", assignment_id=assignment_id))
     try:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Float, case, func, select, type_coerce
 from sqlalchemy.orm import joinedload
 
+from kakehashi.accounts.models import Startup
 from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Score
 from kakehashi.applications.judging.ranking import Result, Review, rank_applications
 from kakehashi.applications.models import Application, ApplicationState, Call, Criterion
@@ -94,3 +95,23 @@ def cohort_of(call: Call) -> tuple[Cohort, int] | None:
     members = select(func.count(CohortMember.id)).where(CohortMember.cohort_id == Cohort.id).scalar_subquery()
     row = db.session.execute(select(Cohort, members).where(Cohort.call_id == call.id)).first()
     return (row[0], int(row[1] or 0)) if row else None
+
+
+def startup_names(assignments: list[JudgeAssignment]) -> dict[int, dict[str, str]]:
+    """Application id → startup name, fetched (one query) only for calls that do not hide it."""
+    visible = [a.application_id for a in assignments if "startup_name" not in (a.application.call.blind_fields or [])]
+    if not visible:
+        return {}
+    rows = db.session.execute(
+        select(Application.id, Startup.name)
+        .join(Startup, Startup.id == Application.startup_id)
+        .where(Application.id.in_(visible))
+    )
+    return {application_id: name for application_id, name in rows}
+
+
+def saved_review(assignment: JudgeAssignment) -> dict[str, Any]:
+    scores = db.session.execute(select(Score.criterion_id, Score.value).where(Score.assignment_id == assignment.id))
+    saved: dict[str, Any] = {f"score_{criterion_id}": value for criterion_id, value in scores}
+    saved.update(comment=assignment.comment or "", recommendation=assignment.recommendation)
+    return saved

@@ -21,7 +21,7 @@ from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from kakehashi.applications.judging import exports, queries, services
+from kakehashi.applications.judging import decisions, exports, queries, services
 from kakehashi.applications.judging.ranking import DISAGREEMENT_SHARE, MIN_REVIEWS, Result
 from kakehashi.applications.judging.views import bp
 from kakehashi.applications.models import APPLICATION_STATE_LABELS, Application, ApplicationState, Call, CallState
@@ -94,7 +94,7 @@ DEFAULT_SORT = "normalised"
 
 def _decision_counts(rows: Sequence[Row]) -> dict[str, int]:
     """How many are marked accepted / waitlisted / rejected, and how many under review have no decision."""
-    counts = {state.value: 0 for state in services.OUTCOMES} | {UNDECIDED: 0}
+    counts = {state.value: 0 for state in decisions.OUTCOMES} | {UNDECIDED: 0}
     for application, _result in rows:
         if application.decision is not None:
             counts[application.decision.value] += 1
@@ -157,7 +157,7 @@ def decision(application_id: int) -> Any:
     )
     if form.validate_on_submit():
         try:
-            services.set_decision(
+            decisions.set_decision(
                 application, _decision(form.decision.data), feedback=form.feedback.data or "", by=current_user
             )
         except DomainError as error:
@@ -182,8 +182,8 @@ def decision(application_id: int) -> Any:
         result=result,
         reviews=exports.review_details(call, application_id=application.id),
         # What the service will refuse, said before staff fill the form in.
-        decidable=services.can_decide(application),
-        refusal=services.NotDecidable(),
+        decidable=decisions.can_decide(application),
+        refusal=decisions.NotDecidable(),
         form=form,
     )
 
@@ -209,8 +209,8 @@ def bulk_decision(call_id: int) -> Any:
         abort(404)
     decided = _decision(form.decision.data)
     try:
-        services.set_decisions(applications, decided, by=current_user)
-    except services.NotDecidable as error:
+        decisions.set_decisions(applications, decided, by=current_user)
+    except decisions.NotDecidable as error:
         db.session.rollback()
         startup = pick(error.application.startup.name) if error.application else ""
         flash(_("%(startup)s: %(reason)s Nothing was changed.", startup=startup, reason=str(error)), "danger")
@@ -237,7 +237,7 @@ def release(call_id: int) -> Any:
         abort(400)
     already_released = call.state is CallState.DECIDED
     try:
-        services.release_decisions(call, by=current_user)
+        decisions.release_decisions(call, by=current_user)
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")

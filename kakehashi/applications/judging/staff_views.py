@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from kakehashi.accounts.models import Startup, User
 from kakehashi.applications.judging import services
-from kakehashi.applications.judging.forms import AddAssignmentForm, ConflictForm, InviteJudgeForm
+from kakehashi.applications.judging.forms import AddAssignmentForm, InviteJudgeForm, RecordConflictForm
 from kakehashi.applications.judging.models import AssignmentState, CallJudge, Conflict, JudgeAssignment
 from kakehashi.applications.judging.views import bp
 from kakehashi.applications.models import Application, Call
@@ -140,12 +140,12 @@ def _active(rows: list[JudgeRow]) -> list[User]:
 
 
 def _judges_page(
-    call: Call, *, invite_form: InviteJudgeForm | None = None, conflict_form: ConflictForm | None = None
+    call: Call, *, invite_form: InviteJudgeForm | None = None, conflict_form: RecordConflictForm | None = None
 ) -> Any:
     rows = judge_rows(call)
     applications = judged_applications(call)
     if conflict_form is None:
-        conflict_form = ConflictForm(formdata=None, judges=_active(rows), applications=applications)
+        conflict_form = RecordConflictForm(formdata=None, judges=_active(rows), applications=applications)
     names = {application.id: name for application, name in applications}
     short = services.short_of_judges(call)
     return render_template(
@@ -183,7 +183,7 @@ def judges(call_id: int) -> Any:
 @access.staff
 def record_conflict(call_id: int) -> Any:
     call = access.load_or_404(Call, call_id)
-    form = ConflictForm(judges=_active(judge_rows(call)), applications=judged_applications(call))
+    form = RecordConflictForm(judges=_active(judge_rows(call)), applications=judged_applications(call))
     if not form.validate_on_submit():
         return _judges_page(call, conflict_form=form)
     try:
