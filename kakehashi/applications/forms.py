@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from kakehashi.applications.models import APPLICATION_FIELDS, BLINDABLE_FIELDS, ApplicationState
 from kakehashi.core.forms import localized_data, localized_field
-from kakehashi.core.i18n import pick
+from kakehashi.core.i18n import country_name, pick
 from kakehashi.core.timezones import to_tokyo, tokyo_to_utc
 
 TEXT_LIMIT = 5000
@@ -216,8 +215,6 @@ class ApplicationFilterForm(FlaskForm):
 
     def __init__(self, *args: Any, country_codes: list[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from kakehashi.core.i18n import country_name
-
         self.status.choices = [SelectChoice("", _l("All"))] + [
             SelectChoice(state.value, state.label) for state in ApplicationState
         ]
@@ -229,9 +226,3 @@ class ApplicationFilterForm(FlaskForm):
             SelectChoice("no", _l("In Japan")),
             SelectChoice("yes", _l("Overseas")),
         ]
-
-
-def tokyo_now_for_form() -> datetime:
-    from kakehashi.core.db import utcnow
-
-    return to_tokyo(utcnow()).replace(tzinfo=None, second=0, microsecond=0)

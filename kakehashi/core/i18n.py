@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from babel import Locale
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale as babel_get_locale
 from flask_babel import refresh
@@ -77,8 +78,6 @@ _NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "XK"}
 
 def countries(locale: str | None = None) -> list[tuple[str, str]]:
     """(ISO 3166 alpha-2 code, name in the viewer's language), Japan first, then by name."""
-    from babel import Locale
-
     names = Locale.parse(locale or current_locale()).territories
     found = [
         (code, name) for code, name in names.items() if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
@@ -90,6 +89,4 @@ def countries(locale: str | None = None) -> list[tuple[str, str]]:
 def country_name(code: str | None, locale: str | None = None) -> str:
     if not code:
         return ""
-    from babel import Locale
-
     return Locale.parse(locale or current_locale()).territories.get(code.upper(), code)

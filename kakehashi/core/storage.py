@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
+from babel.numbers import format_decimal
 from flask import current_app, redirect, send_file
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, event
@@ -32,6 +33,7 @@ from werkzeug.wrappers import Response
 
 from kakehashi.core.db import UTCDateTime, utcnow
 from kakehashi.core.errors import DomainError
+from kakehashi.core.i18n import current_locale
 from kakehashi.extensions import db
 
 if TYPE_CHECKING:
@@ -67,10 +69,6 @@ class FileTooLarge(RequestEntityTooLarge):
 
 def human_size(size: int) -> str:
     """``20 MB``, ``512 KB``: limits as people read them, in the viewer's number format."""
-    from babel.numbers import format_decimal
-
-    from kakehashi.core.i18n import current_locale
-
     unit, value = ("MB", size / 1048576) if size >= 1048576 else ("KB", size / 1024)
     return f"{format_decimal(value, format='#,##0.#', locale=current_locale())} {unit}"
 
