@@ -103,10 +103,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from kakehashi.accounts.cli import users_cli
+    from kakehashi.cohorts.cli import cohorts_cli
     from kakehashi.core.cli import outbox_cli
     from kakehashi.demo import demo_command
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(cohorts_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_command)
 

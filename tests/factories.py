@@ -181,3 +181,90 @@ def attach_deck(application, filename: str = "deck.pdf", data: bytes | None = No
     application.deck = stored
     db.session.commit()
     return stored
+
+
+# --- cohorts and trackers ---------------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from kakehashi.cohorts.models import (  # noqa: E402
+    AnnualReport,
+    Cohort,
+    CohortMember,
+    FundingRound,
+    MemberStatus,
+    RoundStage,
+    ValuationBasis,
+    ValuationMark,
+    Verification,
+)
+
+
+class CohortFactory(BaseFactory):
+    """A cohort added by hand (no call), programme April 2024 – March 2025."""
+
+    class Meta:
+        model = Cohort
+
+    call = None
+    name = factory.Sequence(lambda n: {"ja": f"第{n}期", "en": f"Cohort {n}"})
+    starts_on = date(2024, 4, 1)
+    ends_on = date(2025, 3, 31)
+
+
+class CohortMemberFactory(BaseFactory):
+    class Meta:
+        model = CohortMember
+
+    cohort = factory.SubFactory(CohortFactory)
+    startup = factory.SubFactory(StartupFactory)
+    status = MemberStatus.ACTIVE
+
+
+class FundingRoundFactory(BaseFactory):
+    """A reported seed round, ¥100,000,000 unless money is given; the JPY amount comes from ``set_money``."""
+
+    class Meta:
+        model = FundingRound
+
+    startup = factory.SubFactory(StartupFactory)
+    announced_on = date(2025, 6, 1)
+    stage = RoundStage.SEED
+    status = Verification.REPORTED
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        money = {
+            "currency": kwargs.pop("currency", "JPY"),
+            "amount": Decimal(kwargs.pop("amount", "100000000")),
+            "fx_rate_to_jpy": Decimal(kwargs.pop("fx_rate_to_jpy", "1")),
+            "pre_money": kwargs.pop("pre_money", None),
+            "post_money": kwargs.pop("post_money", None),
+        }
+        funding_round = model_class(*args, **kwargs)
+        funding_round.set_money(**money)
+        db.session.add(funding_round)
+        db.session.commit()
+        return funding_round
+
+
+class ValuationMarkFactory(BaseFactory):
+    class Meta:
+        model = ValuationMark
+
+    startup = factory.SubFactory(StartupFactory)
+    as_of = date(2025, 6, 1)
+    valuation_jpy = 1_000_000_000
+    basis = ValuationBasis.STAFF_ESTIMATE
+
+
+class AnnualReportFactory(BaseFactory):
+    class Meta:
+        model = AnnualReport
+
+    startup = factory.SubFactory(StartupFactory)
+    fiscal_year = 2024
+    revenue_jpy = 100_000_000
+    overseas_revenue_jpy = 20_000_000
+    employees = 10
+    status = Verification.REPORTED

@@ -15,13 +15,17 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from kakehashi.applications.judging.models import CallJudge, JudgeAssignment
+from kakehashi.cohorts.models import Verification
 from kakehashi.core import outbox, permissions
 from kakehashi.core.audit import AuditEvent
 from kakehashi.extensions import db
 from tests.factories import (
+    AnnualReportFactory,
     ApplicationFactory,
     CallFactory,
+    CohortMemberFactory,
     CriterionFactory,
+    FundingRoundFactory,
     StaffFactory,
     UserFactory,
     attach_deck,
@@ -52,6 +56,9 @@ class World:
     criterion: Any
     application: Any
     assignment: Any
+    cohort_member: Any
+    funding_round: Any
+    report: Any
 
 
 def build_world() -> World:
@@ -72,6 +79,9 @@ def build_world() -> World:
     db.session.add(CallJudge(call_id=call.id, user_id=judge.id))
     assignment = JudgeAssignment(call_id=call.id, application_id=application.id, judge_id=judge.id)
     db.session.add(assignment)
+    cohort_member = CohortMemberFactory(startup=application.startup)
+    funding_round = FundingRoundFactory(startup=application.startup, status=Verification.REJECTED)
+    report = AnnualReportFactory(startup=application.startup, fiscal_year=2024)
     email = outbox.OutboundEmail(
         to_address=other.email, to_name=other.name, locale="en", template="t", subject="s", body_text="b"
     )
@@ -99,6 +109,9 @@ def build_world() -> World:
         criterion=criterion,
         application=application,
         assignment=assignment,
+        cohort_member=cohort_member,
+        funding_round=funding_round,
+        report=report,
     )
 
 
@@ -148,6 +161,21 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     "judging.decision": lambda w: {"application_id": w.application.id},
     "judging.bulk_decision": lambda w: {"call_id": w.call.id},
     "judging.release": lambda w: {"call_id": w.call.id},
+    "cohorts.cohort": lambda w: {"cohort_id": w.cohort_member.cohort_id},
+    "cohorts.edit_cohort": lambda w: {"cohort_id": w.cohort_member.cohort_id},
+    "cohorts.add_member": lambda w: {"cohort_id": w.cohort_member.cohort_id},
+    "cohorts.send_survey": lambda w: {"cohort_id": w.cohort_member.cohort_id},
+    "cohorts.member_status": lambda w: {"cohort_id": w.cohort_member.cohort_id, "member_id": w.cohort_member.id},
+    "cohorts.new_round": lambda w: {"startup_id": w.application.startup_id},
+    "cohorts.add_valuation": lambda w: {"startup_id": w.application.startup_id},
+    "cohorts.round_detail": lambda w: {"round_id": w.funding_round.id},
+    "cohorts.edit_round": lambda w: {"round_id": w.funding_round.id},
+    "cohorts.review_round": lambda w: {"round_id": w.funding_round.id},
+    "cohorts.annual_report": lambda w: {"startup_id": w.application.startup_id, "fiscal_year": 2024},
+    "cohorts.report_detail": lambda w: {"report_id": w.report.id},
+    "cohorts.review_report": lambda w: {"report_id": w.report.id},
+    "cohorts.kpi_detail": lambda w: {"indicator": "funding"},
+    "cohorts.kpi_export": lambda w: {"what": "rounds", "fmt": "csv"},
 }
 
 # Rule-protected routes. By default the owner and staff are served, and a member of another startup

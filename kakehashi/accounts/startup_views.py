@@ -15,6 +15,11 @@ from kakehashi.accounts.forms import MemberForm, StartupForm
 from kakehashi.accounts.models import Startup, StartupMember
 from kakehashi.accounts.views import safe_next
 from kakehashi.applications.models import Application, Call
+from kakehashi.cohorts import permissions as tracker_permissions
+from kakehashi.cohorts import queries as tracker_queries
+from kakehashi.cohorts import services as tracker_services
+from kakehashi.cohorts.fiscal import fiscal_year_of
+from kakehashi.cohorts.forms import ValuationMarkForm
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.i18n import current_locale
@@ -57,6 +62,7 @@ def detail(startup_id: int) -> Any:
         .options(joinedload(Application.call).joinedload(Call.vertical))
         .order_by(Application.id.desc())
     ).all()
+    today = tracker_services.tokyo_today()
     return render_template(
         "accounts/startup_detail.html",
         startup=startup,
@@ -64,6 +70,12 @@ def detail(startup_id: int) -> Any:
         applications=applications,
         member_form=MemberForm(locale=current_locale()),
         can_manage=permissions.can_manage_startup(current_user, startup),
+        timeline=tracker_queries.startup_timeline(startup, list(applications)),
+        can_report=tracker_permissions.can_report_for(current_user, startup),
+        can_mark=tracker_permissions.can_mark_valuation(current_user),
+        mark_form=ValuationMarkForm(as_of=today),
+        report_years=[fiscal_year_of(today) - 1, fiscal_year_of(today)],
+        is_staff=permissions.is_staff(current_user),
     )
 
 

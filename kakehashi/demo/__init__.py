@@ -20,6 +20,7 @@ from kakehashi.accounts import services as accounts
 from kakehashi.accounts.models import Invitation, InvitedRole, MemberRole, Startup, StartupMember, User
 from kakehashi.applications.models import Application, Call
 from kakehashi.core.db import utcnow
+from kakehashi.demo.cohorts import load_cohorts
 from kakehashi.demo.data import DEMO_FOUNDER
 from kakehashi.demo.judging import load_judging
 from kakehashi.demo.programme import load_programme
@@ -42,6 +43,7 @@ def load_demo() -> list[tuple[str, str]]:
     created = _load_users()
     load_programme()
     load_judging(DEMO_PASSWORD)
+    load_cohorts()
     return created
 
 
