@@ -7,15 +7,11 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from kakehashi.core.db import TimestampMixin, UTCDateTime, utcnow
+from kakehashi.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from kakehashi.extensions import db
-
-
-def _enum(enum_cls: type[enum.Enum]) -> Enum:
-    return Enum(enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -97,7 +93,7 @@ class StartupMember(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.MEMBER)
+    role: Mapped[MemberRole] = mapped_column(str_enum(MemberRole), default=MemberRole.MEMBER)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     startup: Mapped[Startup] = relationship(back_populates="members")
@@ -131,7 +127,7 @@ class Invitation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
-    role: Mapped[InvitedRole] = mapped_column(_enum(InvitedRole))
+    role: Mapped[InvitedRole] = mapped_column(str_enum(InvitedRole))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

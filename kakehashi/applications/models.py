@@ -12,7 +12,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -22,17 +21,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kakehashi.core import audit
-from kakehashi.core.db import TimestampMixin, UTCDateTime, utcnow
+from kakehashi.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from kakehashi.core.errors import InvalidTransition
 from kakehashi.extensions import db
 
 if TYPE_CHECKING:
     from kakehashi.accounts.models import Startup, User
     from kakehashi.core.storage import StoredFile
-
-
-def _enum(enum_cls: type[enum.Enum]) -> Enum:
-    return Enum(enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class Vertical(TimestampMixin, db.Model):
@@ -105,7 +100,7 @@ class Call(TimestampMixin, db.Model):
     judges_per_application: Mapped[int] = mapped_column(default=3)
     deck_max_mb: Mapped[int] = mapped_column(default=20)
     blind_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
-    state: Mapped[CallState] = mapped_column(_enum(CallState), default=CallState.DRAFT)
+    state: Mapped[CallState] = mapped_column(str_enum(CallState), default=CallState.DRAFT)
 
     vertical: Mapped[Vertical] = relationship()
     criteria: Mapped[list[Criterion]] = relationship(
@@ -260,7 +255,7 @@ class Application(TimestampMixin, db.Model):
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    state: Mapped[ApplicationState] = mapped_column(_enum(ApplicationState), default=ApplicationState.DRAFT)
+    state: Mapped[ApplicationState] = mapped_column(str_enum(ApplicationState), default=ApplicationState.DRAFT)
     # Optimistic locking: two simultaneous submissions cannot both win.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -279,7 +274,7 @@ class Application(TimestampMixin, db.Model):
     deck_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="SET NULL"))
 
     # Staff's decision, kept private until released (then it becomes the state).
-    decision: Mapped[ApplicationState | None] = mapped_column(_enum(ApplicationState))
+    decision: Mapped[ApplicationState | None] = mapped_column(str_enum(ApplicationState))
     feedback: Mapped[str | None] = mapped_column(Text)
 
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

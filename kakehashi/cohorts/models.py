@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -22,17 +21,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kakehashi.core import audit
-from kakehashi.core.db import TimestampMixin, UTCDateTime, utcnow
+from kakehashi.core.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from kakehashi.core.errors import InvalidTransition
 from kakehashi.extensions import db
 
 if TYPE_CHECKING:
     from kakehashi.accounts.models import Startup
     from kakehashi.applications.models import Application, Call
-
-
-def _enum(enum_cls: type[enum.Enum]) -> Enum:
-    return Enum(enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class Cohort(TimestampMixin, db.Model):
@@ -75,7 +70,7 @@ class CohortMember(db.Model):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="SET NULL"))
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus), default=MemberStatus.ACTIVE)
+    status: Mapped[MemberStatus] = mapped_column(str_enum(MemberStatus), default=MemberStatus.ACTIVE)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     cohort: Mapped[Cohort] = relationship(back_populates="members")
@@ -157,7 +152,7 @@ class FundingRound(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id", ondelete="CASCADE"), index=True)
     announced_on: Mapped[date]
-    stage: Mapped[RoundStage] = mapped_column(_enum(RoundStage))
+    stage: Mapped[RoundStage] = mapped_column(str_enum(RoundStage))
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[Decimal] = mapped_column(Numeric(20, 2))
     fx_rate_to_jpy: Mapped[Decimal] = mapped_column(Numeric(18, 6))
@@ -166,7 +161,7 @@ class FundingRound(TimestampMixin, db.Model):
     post_money: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
     investors: Mapped[str | None] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[Verification] = mapped_column(_enum(Verification), default=Verification.REPORTED)
+    status: Mapped[Verification] = mapped_column(str_enum(Verification), default=Verification.REPORTED)
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -237,7 +232,7 @@ class ValuationMark(db.Model):
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id", ondelete="CASCADE"))
     as_of: Mapped[date]
     valuation_jpy: Mapped[int] = mapped_column(BigInteger)
-    basis: Mapped[ValuationBasis] = mapped_column(_enum(ValuationBasis))
+    basis: Mapped[ValuationBasis] = mapped_column(str_enum(ValuationBasis))
     funding_round_id: Mapped[int | None] = mapped_column(
         ForeignKey("funding_round.id", ondelete="CASCADE"), unique=True
     )
@@ -267,7 +262,7 @@ class AnnualReport(TimestampMixin, db.Model):
     revenue_jpy: Mapped[int] = mapped_column(BigInteger)
     overseas_revenue_jpy: Mapped[int] = mapped_column(BigInteger)
     employees: Mapped[int | None]
-    status: Mapped[Verification] = mapped_column(_enum(Verification), default=Verification.REPORTED)
+    status: Mapped[Verification] = mapped_column(str_enum(Verification), default=Verification.REPORTED)
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -23,10 +23,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
-from sqlalchemy import Enum, Index, String, Text, select
+from sqlalchemy import Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kakehashi.core.db import UTCDateTime, utcnow
+from kakehashi.core.db import UTCDateTime, str_enum, utcnow
 from kakehashi.extensions import db
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class OutboundEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     status: Mapped[EmailStatus] = mapped_column(
-        Enum(EmailStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        str_enum(EmailStatus, length=16),
         default=EmailStatus.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(default=0)

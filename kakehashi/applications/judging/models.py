@@ -7,21 +7,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kakehashi.core import audit
-from kakehashi.core.db import UTCDateTime, utcnow
+from kakehashi.core.db import UTCDateTime, str_enum, utcnow
 from kakehashi.core.errors import InvalidTransition
 from kakehashi.extensions import db
 
 if TYPE_CHECKING:
     from kakehashi.accounts.models import Startup, User
     from kakehashi.applications.models import Application, Call, Criterion
-
-
-def _enum(enum_cls: type[enum.Enum]) -> Enum:
-    return Enum(enum_cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class CallJudge(db.Model):
@@ -56,7 +52,7 @@ class Conflict(db.Model):
     judge_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startup.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(Text)
-    source: Mapped[ConflictSource] = mapped_column(_enum(ConflictSource))
+    source: Mapped[ConflictSource] = mapped_column(str_enum(ConflictSource))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -115,9 +111,9 @@ class JudgeAssignment(db.Model):
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
     judge_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    state: Mapped[AssignmentState] = mapped_column(_enum(AssignmentState), default=AssignmentState.ASSIGNED)
+    state: Mapped[AssignmentState] = mapped_column(str_enum(AssignmentState), default=AssignmentState.ASSIGNED)
     manual: Mapped[bool] = mapped_column(default=False)
-    recommendation: Mapped[Recommendation | None] = mapped_column(_enum(Recommendation))
+    recommendation: Mapped[Recommendation | None] = mapped_column(str_enum(Recommendation))
     comment: Mapped[str | None] = mapped_column(Text)
     conflict_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
