@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,8 +9,8 @@ from flask import Response
 from flask_babel import gettext as _
 
 from kakehashi.applications.models import Application, Call
+from kakehashi.core.exports import spreadsheet_response
 from kakehashi.core.i18n import country_name, pick
-from kakehashi.core.storage import content_disposition
 from kakehashi.core.timezones import to_tokyo
 
 
@@ -56,47 +53,6 @@ def rows(applications: Sequence[Application]) -> tuple[list[str], list[list[Any]
     return [header for header, _get in columns], [[get(a) for _h, get in columns] for a in applications]
 
 
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas typed by applicants (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _xlsx_text(value: Any) -> Any:
-    """XLSX cannot hold most control characters (a vertical tab pasted from Word, say): drop them."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def response(call: Call, applications: Sequence[Application], fmt: str) -> Response:
     headers, body = rows(applications)
-    if fmt == "xlsx":  # before neutralising: "\x07=1+1" must not become a formula
-        body = [[_xlsx_text(value) for value in row] for row in body]
-    body = [[safe_cell(value) for value in row] for row in body]
-    stem = f"call-{call.id}-applications"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else v for v in row] for row in body])
-        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = re.sub(r"[\[\]:*?/\\]", " ", pick(call.title))[:31].strip() or stem
-        sheet.append(headers)
-        for row in body:
-            sheet.append(row)
-        out = io.BytesIO()
-        workbook.save(out)
-        data = out.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    result = Response(data, mimetype=mimetype)
-    result.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
-    result.headers["Cache-Control"] = "private, no-store"
-    return result
+    return spreadsheet_response(headers, body, fmt, stem=f"call-{call.id}-applications", sheet_title=pick(call.title))

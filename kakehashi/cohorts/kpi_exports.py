@@ -4,9 +4,6 @@ headers in the viewer's language; a fixed number of queries whatever the number 
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,15 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from kakehashi.applications.exports import safe_cell
 from kakehashi.cohorts import kpis
 from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
 from kakehashi.cohorts.models import AnnualReport, CohortMember, FundingRound, ValuationMark
-from kakehashi.core.storage import content_disposition
+from kakehashi.core.exports import spreadsheet_response
 from kakehashi.extensions import db
 
 EXPORTS = ("rounds", "valuations", "reports", "summary")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass
@@ -230,35 +225,7 @@ def table(what: str, fiscal_year: int, today: date | None = None) -> Table:
     return summary_table(fiscal_year, today)
 
 
-def _cell(value: Any) -> Any:
-    value = safe_cell(value)
-    return _ILLEGAL.sub("", value) if isinstance(value, str) else value
-
-
 def response(what: str, fiscal_year: int, data: Table, fmt: str) -> Response:
-    headers = [_cell(h) for h in data.headers]
-    body = [[_cell(value) for value in row] for row in data.rows]
-    stem = f"kpi-fy{fiscal_year}-{what}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else v for v in row] for row in body])
-        payload = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", f"FY{fiscal_year} {data.title}")[:31].strip())
-        sheet.append(headers)
-        for row in body:
-            sheet.append(row)
-        out = io.BytesIO()
-        workbook.save(out)
-        payload = out.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    result = Response(payload, mimetype=mimetype)
-    result.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
-    result.headers["Cache-Control"] = "private, no-store"
-    return result
+    return spreadsheet_response(
+        data.headers, data.rows, fmt, stem=f"kpi-fy{fiscal_year}-{what}", sheet_title=f"FY{fiscal_year} {data.title}"
+    )

@@ -8,9 +8,6 @@ whatever the size of the call.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,19 +17,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kakehashi.accounts.models import User
-from kakehashi.applications.exports import safe_cell
 from kakehashi.applications.judging import queries, services
 from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Recommendation, Score
 from kakehashi.applications.judging.ranking import Result, normalised_reviews
 from kakehashi.applications.models import Application, ApplicationState
+from kakehashi.core.exports import spreadsheet_response
 from kakehashi.core.i18n import current_locale, pick
-from kakehashi.core.storage import content_disposition
 from kakehashi.extensions import db
 
 PLACES = 2  # as on the ranking page
 
 # Control characters a spreadsheet cell cannot hold (openpyxl refuses them).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass
@@ -173,35 +168,7 @@ def ranking_table(call: Any) -> Table:
     return Table(headers, rows)
 
 
-def _cell(value: Any) -> Any:
-    value = safe_cell(value)
-    return _ILLEGAL.sub("", value) if isinstance(value, str) else value
-
-
 def response(call: Any, table: Table, fmt: str) -> Response:
-    headers = [_cell(h) for h in table.headers]
-    body = [[_cell(value) for value in row] for row in table.rows]
-    stem = f"call-{call.id}-ranking"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else v for v in row] for row in body])
-        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", pick(call.title))[:31].strip() or stem)
-        sheet.append(headers)
-        for row in body:
-            sheet.append(row)
-        out = io.BytesIO()
-        workbook.save(out)
-        data = out.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    result = Response(data, mimetype=mimetype)
-    result.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
-    result.headers["Cache-Control"] = "private, no-store"
-    return result
+    return spreadsheet_response(
+        table.headers, table.rows, fmt, stem=f"call-{call.id}-ranking", sheet_title=pick(call.title)
+    )
