@@ -74,6 +74,7 @@ def _import_models() -> None:
     import kakehashi.core.audit  # noqa: F401
     import kakehashi.core.outbox  # noqa: F401
     import kakehashi.core.storage  # noqa: F401
+    import kakehashi.softlanding.models  # noqa: F401
 
 
 def _init_core(app: Flask) -> None:

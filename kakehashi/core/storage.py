@@ -78,6 +78,11 @@ class InvalidFileType(DomainError):
         super().__init__(message or _l("This file is not a readable PDF. Please upload the deck as a PDF file."))
 
 
+def wrong_type_message(kinds: tuple[str, ...]) -> str:
+    names = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
+    return str(_l("This file is not a readable %(types)s file.", types=" / ".join(names[k] for k in kinds)))
+
+
 class EncryptedPdf(InvalidFileType):
     def __init__(self) -> None:
         super().__init__(
@@ -109,9 +114,36 @@ def looks_like_pdf(fileobj: IO[bytes]) -> bool:
         fileobj.seek(0)
 
 
+def _image_check(format_name: str) -> Callable[[IO[bytes]], bool]:
+    """The image decodes fully as ``format_name`` (a renamed HTML file or a truncated photo does not)."""
+
+    def check(fileobj: IO[bytes]) -> bool:
+        from PIL import Image, UnidentifiedImageError
+
+        fileobj.seek(0)
+        try:
+            with Image.open(fileobj) as image:
+                if image.format != format_name:
+                    return False
+                image.verify()  # structure and checksums, without decoding every pixel
+            fileobj.seek(0)
+            with Image.open(fileobj) as image:
+                image.load()  # a truncated file fails here
+            return True
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            return False
+        finally:
+            fileobj.seek(0)
+
+    return check
+
+
 CONTENT_CHECKS: dict[str, tuple[str, Callable[[IO[bytes]], bool]]] = {
     "pdf": ("application/pdf", looks_like_pdf),
+    "jpeg": ("image/jpeg", _image_check("JPEG")),
+    "png": ("image/png", _image_check("PNG")),
 }
+EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
 
 
 # --- backends ---------------------------------------------------------------------------------
@@ -302,20 +334,29 @@ def _spool(stream: IO[bytes], limit: int) -> _Spooled:
 
 
 def store_upload(
-    upload: FileStorage, *, purpose: str, by: Any, kind: str = "pdf", max_bytes: int | None = None
+    upload: FileStorage,
+    *,
+    purpose: str,
+    by: Any,
+    kind: str | tuple[str, ...] = "pdf",
+    max_bytes: int | None = None,
 ) -> StoredFile:
     """Check and store an uploaded file; add its ``StoredFile`` row to the current transaction.
 
-    Raises :class:`FileTooLarge` (413) or :class:`InvalidFileType`; nothing is stored then.
+    ``kind`` is one content kind or several accepted ones (the file's content decides which it is;
+    its name and declared type are ignored). Raises :class:`FileTooLarge` (413) or
+    :class:`InvalidFileType`; nothing is stored then.
     """
+    kinds = (kind,) if isinstance(kind, str) else kind
     limit = max_bytes or current_app.config["UPLOAD_MAX_BYTES"]
-    content_type, check = CONTENT_CHECKS[kind]
     spooled = _spool(upload.stream, limit)
     try:
-        if spooled.size == 0 or not check(spooled.file):
-            raise InvalidFileType()
+        found = next((k for k in kinds if spooled.size and CONTENT_CHECKS[k][1](spooled.file)), None)
+        if found is None:
+            raise InvalidFileType() if kinds == ("pdf",) else InvalidFileType(wrong_type_message(kinds))
+        content_type = CONTENT_CHECKS[found][0]
         key = f"{purpose}/{utcnow():%Y/%m}/{uuid.uuid4().hex}"
-        filename = _clean_filename(upload.filename or "", kind)
+        filename = _clean_filename(upload.filename or "", EXTENSIONS[found])
         backend().save(key, spooled.file, content_type=content_type, filename=filename)
     finally:
         spooled.file.close()
