@@ -83,6 +83,9 @@ class Party(enum.StrEnum):
         )
 
 
+DEADLINE_RANGE = "deadline_days IS NULL OR (deadline_days >= 0 AND deadline_days <= 730)"
+
+
 class StepFields:
     """The columns a template step and a case task share (a task is a copy of a step)."""
 
@@ -128,7 +131,7 @@ class TemplateStep(StepFields, db.Model):
     __table_args__ = (
         UniqueConstraint("template_id", "key"),
         CheckConstraint("duration_days >= 0 AND duration_days <= 730", name="duration_range"),
-        CheckConstraint("deadline_days IS NULL OR (deadline_days >= 0 AND deadline_days <= 730)", name="deadline_range"),
+        CheckConstraint(DEADLINE_RANGE, name="deadline_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,7 +224,7 @@ class CaseTask(StepFields, db.Model):
     __table_args__ = (
         UniqueConstraint("case_id", "key"),
         CheckConstraint("duration_days >= 0 AND duration_days <= 730", name="duration_range"),
-        CheckConstraint("deadline_days IS NULL OR (deadline_days >= 0 AND deadline_days <= 730)", name="deadline_range"),
+        CheckConstraint(DEADLINE_RANGE, name="deadline_range"),
         CheckConstraint(
             "(state IN ('done', 'not_applicable')) = (completed_on IS NOT NULL)", name="completed_when_finished"
         ),
