@@ -74,6 +74,8 @@ def _import_models() -> None:
     import kakehashi.core.audit  # noqa: F401
     import kakehashi.core.outbox  # noqa: F401
     import kakehashi.core.storage  # noqa: F401
+    import kakehashi.partners.models  # noqa: F401
+    import kakehashi.payments.models  # noqa: F401
     import kakehashi.softlanding.models  # noqa: F401
 
 
