@@ -96,12 +96,12 @@ def test_the_dashboard_shows_every_indicator_in_japanese_and_english(login_as):
         "Joint events with overseas partner hubs",
     ):
         assert name in en
-    assert "¥10B" in en and "¥1B" in en
+    assert "¥10.0bn" in en and "¥1.0bn" in en
     assert "Commercial registry information" in en  # the policy's wording of how it is obtained
     # funding: 300,000,000 + 300,000,001 + 1,000,000 USD × 150 = 750,000,001 yen, behind ¥1bn
     row = _row(en, "funding")
-    assert "¥750M" in row and "¥750,000,001" in row and "Behind" in row
-    assert "¥4B" in _row(en, "valuation")  # two marks of ¥2bn
+    assert "¥750.0m" in row and "¥750,000,001" in row and "Behind" in row
+    assert "¥4.0bn" in _row(en, "valuation")  # two marks of ¥2bn
     assert "25%" in _row(en, "overseas_share") and "Met" in _row(en, "overseas_share")
     assert f"/kpis/funding?fy={FY}" in en
 
@@ -207,7 +207,7 @@ def test_staff_edit_a_years_targets_and_the_change_is_audited(login_as):
         (staff_user.id, "overseas_share"),
     }
     html = staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True)
-    assert "¥1.5B" in _row(html, "funding") and "set by staff" in _row(html, "funding")
+    assert "¥1.5bn" in _row(html, "funding") and "set by staff" in _row(html, "funding")
 
 
 def test_a_negative_target_is_refused(login_as):

@@ -156,12 +156,21 @@ def test_other_currencies_keep_their_minor_units():
         (10_000_000_000, "ja", "100億円"),
         (150_000_000, "ja", "1.5億円"),
         (35_000_000, "ja", "3500万円"),
-        (1_000_000_000, "en", "¥1B"),
-        (1_500_000_000, "en", "¥1.5B"),
+        (1_000_000_000, "en", "¥1.0bn"),
+        (1_500_000_000, "en", "¥1.5bn"),
+        (250_000_000, "en", "¥250.0m"),
+        (3_500_000_000_000, "en", "¥3.5tn"),
+        (850_000, "en", "¥850,000"),
     ],
 )
 def test_large_yen_amounts_read_naturally(amount, locale, expected):
     assert format_money_compact(amount, "JPY", locale=locale) == expected
+
+
+def test_compact_amounts_in_other_currencies_keep_their_symbol():
+    assert format_money_compact(Decimal("2500000"), "USD", locale="en") == "$2.5m"
+    assert format_money_compact(Decimal("2500000"), "USD", locale="ja") == "$250万"
+    assert format_money_compact(-2_000_000_000, "JPY", locale="en") == "-¥2.0bn"
 
 
 # --- the Japanese catalogue ---------------------------------------------------------------------
