@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kakehashi.applications.models import Application
 from kakehashi.cohorts import charts, kpi_exports, kpis
@@ -27,6 +27,8 @@ from kakehashi.core.i18n import current_locale, pick
 from kakehashi.core.money import format_money_compact
 from kakehashi.core.templating import add_nav, for_staff, format_percent
 from kakehashi.extensions import db
+from kakehashi.partners.models import PartnerEvent
+from kakehashi.softlanding.models import LandingCase
 
 add_nav("cohorts.kpis_dashboard", _l("KPIs"), visible=for_staff, order=21)
 
@@ -226,6 +228,12 @@ def kpi_detail(indicator: str) -> Any:
         context["applications"] = db.session.scalars(
             kpis.applications_counted(fy).options(joinedload(Application.startup), joinedload(Application.call))
         ).all()
+    elif chosen is Indicator.ATTRACTED:
+        context["cases"] = db.session.scalars(
+            kpis.cases_counted(fy).options(joinedload(LandingCase.startup), joinedload(LandingCase.founder))
+        ).all()
+    elif chosen is Indicator.EVENTS:
+        context["events"] = db.session.scalars(kpis.events_counted(fy).options(selectinload(PartnerEvent.hubs))).all()
     return render_template(
         "cohorts/kpis_detail.html",
         fy=fy,

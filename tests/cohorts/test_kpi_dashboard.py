@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from kakehashi.applications.judging.models import CallJudge
 from kakehashi.cohorts import kpis
+from kakehashi.cohorts.fiscal import fiscal_year_bounds
 from kakehashi.cohorts.models import KpiTarget, Verification
 from kakehashi.core.audit import AuditEvent
 from kakehashi.extensions import db
+from kakehashi.partners.models import EventKind, PartnerEvent, PartnerHub
 from tests.cohorts.test_kpis import cohort, funding, mark, report
 from tests.factories import CallFactory, StaffFactory, StartupFactory, UserFactory, member_of
 
@@ -112,11 +114,9 @@ def _row(html: str, indicator: str) -> str:
 
 def test_empty_data_shows_no_data_not_zero(login_as):
     html = login_as(StaffFactory()).get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True)
-    for indicator in ("valuation", "overseas_share", "funding", "applications"):
+    for indicator in ("valuation", "overseas_share", "funding", "attracted", "applications", "events"):
         row = _row(html, indicator)
         assert "No data" in row and "¥0" not in row and ">0<" not in row
-    for indicator in ("attracted", "events"):
-        assert "No data yet" in _row(html, indicator)
     assert "5 per year" in _row(html, "attracted") and "4 per year" in _row(html, "events")
 
 
@@ -181,9 +181,26 @@ def test_the_valuation_and_share_drill_downs_list_what_was_counted(login_as):
     assert len(re.findall(r'<tr data-id="', html)) == 4  # the two marks, in the KGI and to date
 
 
-def test_the_not_yet_tracked_indicators_have_a_drill_down_that_says_so(login_as):
+def test_the_events_drill_down_lists_the_years_events_with_their_partner_hubs(login_as):
+    hub = PartnerHub(
+        name={"en": "Spree Startup Hub", "ja": "シュプレー・スタートアップ・ハブ"},
+        city={"en": "Berlin", "ja": "ベルリン"},
+        country="DE",
+        timezone="Europe/Berlin",
+        capacity_desks=5,
+        daily_rate=Decimal("25.00"),
+        currency="EUR",
+    )
+    start, end = fiscal_year_bounds(FY)
+    events = [
+        PartnerEvent(kind=EventKind.DEMO_DAY, title={"en": "Berlin demo day"}, held_on=start, hubs=[hub]),
+        PartnerEvent(kind=EventKind.WEBINAR, title={"en": "Last year's webinar"}, held_on=start - timedelta(days=1)),
+    ]
+    db.session.add_all([hub, *events])
+    db.session.flush()
     html = login_as(StaffFactory()).get(f"/kpis/events?fy={FY}&lang=en").get_data(as_text=True)
-    assert "No data yet." in html and "4" in html
+    assert "Berlin demo day" in html and "Spree Startup Hub" in html and "Demo day" in html
+    assert "Last year's webinar" not in html
 
 
 # --- targets ----------------------------------------------------------------------------------------

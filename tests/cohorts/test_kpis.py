@@ -23,7 +23,9 @@ from kakehashi.cohorts.models import (
 )
 from kakehashi.core.audit import AuditEvent
 from kakehashi.extensions import db
-from tests.factories import ApplicationFactory, CallFactory, StaffFactory, StartupFactory
+from kakehashi.partners.models import EventKind, PartnerEvent
+from kakehashi.softlanding.models import LandingCase, LandingPath
+from tests.factories import ApplicationFactory, CallFactory, StaffFactory, StartupFactory, UserFactory
 
 # --- hand-built data --------------------------------------------------------------------------------
 
@@ -369,9 +371,60 @@ def test_an_edited_target_changes_the_status():
     assert by_indicator(kpis.summary(2025, today=TODAY))[Indicator.FUNDING].status is Status.MET
 
 
-def test_the_indicators_not_yet_tracked_show_their_target_and_no_data():
-    results = by_indicator(kpis.summary(2025, today=TODAY))
-    for indicator in (Indicator.ATTRACTED, Indicator.EVENTS):
-        assert results[indicator].actual is None
-        assert results[indicator].target.value == kpis.DEFINITIONS[indicator].default_target
-        assert not results[indicator].definition.available
+# --- overseas startups brought to the ward, joint events ---------------------------------------------
+
+
+def _case(operating_on: date | None) -> LandingCase:
+    case = LandingCase(
+        founder=UserFactory(),
+        template_version=1,
+        name={"en": "Startup Visa"},
+        path=LandingPath.STARTUP_VISA,
+        planned_arrival_on=date(2024, 4, 1),
+        opened_on=date(2024, 3, 1),
+        operating_on=operating_on,
+    )
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def _event(held_on: date) -> PartnerEvent:
+    event = PartnerEvent(kind=EventKind.PITCH, title={"en": "Pitch night"}, held_on=held_on, participants=40)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def test_a_case_counts_in_the_fiscal_year_its_company_started_operating():
+    on_31_march, on_1_april = _case(date(2025, 3, 31)), _case(date(2025, 4, 1))
+    _case(None)  # still landing: counts nowhere
+    assert db.session.scalars(kpis.cases_counted(2024)).all() == [on_31_march]
+    assert db.session.scalars(kpis.cases_counted(2025)).all() == [on_1_april]
+    assert by_indicator(kpis.summary(2025, today=TODAY))[Indicator.ATTRACTED].actual == 1
+
+
+def test_an_event_counts_in_the_fiscal_year_it_was_held():
+    on_31_march, on_1_april, later = _event(date(2025, 3, 31)), _event(date(2025, 4, 1)), _event(date(2026, 2, 1))
+    assert db.session.scalars(kpis.events_counted(2024)).all() == [on_31_march]
+    assert db.session.scalars(kpis.events_counted(2025)).all() == [on_1_april, later]
+    result = by_indicator(kpis.summary(2025, today=date(2026, 4, 10)))[Indicator.EVENTS]
+    assert (result.actual, result.status) == (2, Status.BEHIND)  # the policy's target is 4 a year
+
+
+def test_a_year_without_events_is_zero_once_events_are_recorded_and_no_data_before():
+    _event(date(2024, 6, 1))
+    assert by_indicator(kpis.summary(2023, today=TODAY))[Indicator.EVENTS].actual is None  # nothing recorded yet
+    result = by_indicator(kpis.summary(2025, today=date(2026, 4, 10)))[Indicator.EVENTS]
+    assert (result.actual, result.status) == (0, Status.BEHIND)
+    assert by_indicator(kpis.summary(2025, today=date(2026, 4, 10)))[Indicator.ATTRACTED].actual is None
+
+
+def test_the_new_indicators_are_on_track_pro_rata_while_the_year_runs():
+    _event(date(2025, 5, 1))
+    _event(date(2025, 6, 1))
+    # 29 September: 182 of 365 days have passed (just under half); 2 of 4 events held is on track.
+    result = by_indicator(kpis.summary(2025, today=date(2025, 9, 29)))[Indicator.EVENTS]
+    assert (result.actual, result.status) == (2, Status.ON_TRACK)
+    # 1 October: past half the year, 2 of 4 is now behind.
+    assert by_indicator(kpis.summary(2025, today=date(2025, 10, 1)))[Indicator.EVENTS].status is Status.BEHIND
