@@ -8,7 +8,7 @@ from wtforms import DateField, DecimalField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from kakehashi.cohorts import services
+from kakehashi.cohorts import services, validation
 from kakehashi.cohorts.models import MemberStatus, RoundStage, ValuationBasis
 from kakehashi.core.forms import localized_data, localized_field
 from kakehashi.core.i18n import pick
@@ -100,8 +100,8 @@ class FundingRoundForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.stage.choices = [SelectChoice(s.value, s.label) for s in RoundStage]
 
-    def values(self) -> services.RoundValues:
-        return services.RoundValues(
+    def values(self) -> validation.RoundValues:
+        return validation.RoundValues(
             announced_on=self.announced_on.data,
             stage=RoundStage(self.stage.data),
             currency=(self.currency.data or "").strip().upper(),
@@ -116,7 +116,7 @@ class FundingRoundForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
-        return _apply_errors(self, services.round_errors(self.values(), today=services.tokyo_today()))
+        return _apply_errors(self, validation.round_errors(self.values(), today=services.tokyo_today()))
 
     def show_errors(self, errors: dict[str, Any]) -> None:
         _apply_errors(self, errors)
@@ -154,7 +154,7 @@ class ValuationMarkForm(FlaskForm):
         _l("Valuation (yen)"),
         validators=[
             InputRequired(message=_l("Enter the valuation in yen.")),
-            NumberRange(min=1, max=services.MAX_AMOUNT_JPY * 100, message=_l("Enter a valuation above zero.")),
+            NumberRange(min=1, max=validation.MAX_AMOUNT_JPY * 100, message=_l("Enter a valuation above zero.")),
         ],
     )
     basis = SelectField(_l("Basis"), validators=[InputRequired()])
@@ -187,7 +187,7 @@ class AnnualReportForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
-        return _apply_errors(self, services.report_errors(**self.values()))
+        return _apply_errors(self, validation.report_errors(**self.values()))
 
     def values(self) -> dict[str, Any]:
         return {

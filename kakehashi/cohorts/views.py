@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kakehashi.accounts.models import Startup
-from kakehashi.cohorts import permissions, queries, services
+from kakehashi.cohorts import permissions, queries, services, validation
 from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
 from kakehashi.cohorts.forms import (
     AddMemberForm,
@@ -139,7 +139,7 @@ def send_survey(cohort_id: int) -> Any:
         return redirect(url_for(".cohort", cohort_id=cohort.id))
     try:
         services.send_survey(cohort, form.fiscal_year.data, by=current_user)
-    except services.InvalidFigures as error:
+    except validation.InvalidFigures as error:
         db.session.rollback()
         for message in error.errors.values():
             flash(str(message), "danger")
@@ -175,7 +175,7 @@ def new_round(startup_id: int) -> Any:
     if form.validate_on_submit():
         try:
             funding_round = services.report_round(startup, form.values(), by=current_user)
-        except services.InvalidFigures as error:
+        except validation.InvalidFigures as error:
             db.session.rollback()
             form.show_errors(error.errors)
         else:
@@ -188,7 +188,7 @@ def new_round(startup_id: int) -> Any:
 
 
 def _currencies() -> list[str]:
-    return sorted(services.currency_codes())
+    return sorted(validation.currency_codes())
 
 
 @bp.get("/rounds/<int:round_id>")
@@ -218,7 +218,7 @@ def edit_round(round_id: int) -> Any:
     if form.validate_on_submit():
         try:
             services.correct_round(funding_round, form.values(), by=current_user)
-        except services.InvalidFigures as error:
+        except validation.InvalidFigures as error:
             db.session.rollback()
             form.show_errors(error.errors)
         except DomainError as error:
@@ -300,7 +300,7 @@ def annual_report(startup_id: int, fiscal_year: int) -> Any:
     if editable and form.validate_on_submit():
         try:
             report = services.save_annual_report(startup, fiscal_year, by=current_user, **form.values())
-        except services.InvalidFigures as error:
+        except validation.InvalidFigures as error:
             db.session.rollback()
             form.show_errors(error.errors)
         except DomainError as error:

@@ -6,7 +6,7 @@ import time_machine
 from sqlalchemy import select
 
 from kakehashi.applications.models import ApplicationState
-from kakehashi.cohorts import services
+from kakehashi.cohorts import services, validation
 from kakehashi.cohorts.models import Cohort, CohortMember, MemberStatus, Verification
 from kakehashi.core.audit import AuditEvent
 from kakehashi.extensions import db
@@ -129,7 +129,7 @@ def test_staff_add_an_existing_startup_and_change_its_status(login_as):
 
 def test_a_startup_is_added_to_a_cohort_only_once():
     member = CohortMemberFactory()
-    with pytest.raises(services.AlreadyMember):
+    with pytest.raises(validation.AlreadyMember):
         services.add_member(member.cohort, member.startup, by=StaffFactory())
 
 

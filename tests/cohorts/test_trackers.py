@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from kakehashi.cohorts import services
+from kakehashi.cohorts import services, validation
 from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
 from kakehashi.cohorts.models import (
     AnnualReport,
@@ -155,7 +155,7 @@ def test_bad_round_messages_are_in_the_users_language(login_as):
 
 def test_the_service_refuses_bad_figures_without_the_form():
     startup, user = StartupFactory(), StaffFactory()
-    values = services.RoundValues(
+    values = validation.RoundValues(
         announced_on=dt.date(2026, 1, 1),
         stage="seed",
         currency="XYZ",
@@ -166,7 +166,7 @@ def test_the_service_refuses_bad_figures_without_the_form():
         investors=None,
         source_url="file:///etc/passwd",
     )
-    with pytest.raises(services.InvalidFigures) as refused:
+    with pytest.raises(validation.InvalidFigures) as refused:
         services.report_round(startup, values, by=user)
     assert set(refused.value.errors) == {"currency", "amount", "source_url"}
 
