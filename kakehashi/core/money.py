@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_compact_currency, format_compact_decimal, format_currency, format_decimal, get_currency_symbol
+from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    get_currency_symbol,
+)
 
 from kakehashi.core.i18n import current_locale
 

@@ -11,6 +11,7 @@ from flask import Flask, request
 from flask_login import current_user
 
 from kakehashi.core.i18n import country_name, current_locale, language_names, pick
+from kakehashi.core.markdown import render_markdown
 from kakehashi.core.money import format_money, format_money_compact
 from kakehashi.core.timezones import show_date, show_datetime
 
@@ -80,6 +81,7 @@ def init_app(app: Flask) -> None:
         money_compact=format_money_compact,
         time_left=time_left,
         percent=format_percent,
+        markdown=render_markdown,
     )
     app.jinja_env.globals.update(
         current_locale=current_locale,

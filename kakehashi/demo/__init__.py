@@ -24,6 +24,7 @@ from kakehashi.demo.cohorts import load_cohorts
 from kakehashi.demo.data import DEMO_FOUNDER
 from kakehashi.demo.judging import load_judging
 from kakehashi.demo.programme import load_programme
+from kakehashi.demo.softlanding import EXTRA_FOUNDERS, load_softlanding
 from kakehashi.extensions import db
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 - printed for the demo, refused in production
@@ -44,6 +45,8 @@ def load_demo() -> list[tuple[str, str]]:
     load_programme()
     load_judging(DEMO_PASSWORD)
     load_cohorts()
+    load_softlanding(staff=accounts.find_user_by_email("staff@demo.kakehashi.jp"), password=DEMO_PASSWORD)
+    created += [(email, name) for email, name, _locale in EXTRA_FOUNDERS.values()]
     return created
 
 
