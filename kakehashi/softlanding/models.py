@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -146,7 +147,12 @@ class CaseState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str({CaseState.OPEN: _l("Open"), CaseState.CLOSED: _l("Closed")}[self])
+        return str(
+            {
+                CaseState.OPEN: lazy_pgettext("landing case state", "Open"),
+                CaseState.CLOSED: lazy_pgettext("landing case state", "Closed"),
+            }[self]
+        )
 
 
 class LandingCase(TimestampMixin, db.Model):

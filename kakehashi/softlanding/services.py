@@ -30,6 +30,7 @@ from kakehashi.accounts.models import InvitedRole, User
 from kakehashi.core import audit, outbox, storage
 from kakehashi.core.db import utcnow
 from kakehashi.core.errors import DomainError
+from kakehashi.core.timezones import to_tokyo
 from kakehashi.extensions import db
 from kakehashi.softlanding import permissions
 from kakehashi.softlanding.models import (
@@ -495,7 +496,8 @@ def send_reminders(*, today: date | None = None) -> int:
     A step is reminded at most once a day (``CaseTask.reminded_on``): a second run the same day sends
     nothing; the next day it is reminded again while it is still due. Only the founder's own work counts
     (to do, in progress, needs changes; not staff-side steps), and only due dates that no longer move
-    (the steps they rest on are finished).
+    (the steps they rest on are finished). A step that changed state today is skipped: its founder has
+    just been emailed about it (the case opened, the step unlocked or was sent back).
     Returns the number of emails queued.
     """
     today = _today(today)
@@ -529,6 +531,7 @@ def send_reminders(*, today: date | None = None) -> int:
                 task.state in WORKING_STATES
                 and task.party is not Party.STAFF
                 and not task_plan.due_is_projected
+                and to_tokyo(task.state_changed_at).date() != today  # just told about it (opened, unlocked, sent back)
                 and task_plan.due is not None
                 and task_plan.due <= horizon
                 and task.reminded_on != today

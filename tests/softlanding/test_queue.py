@@ -80,9 +80,19 @@ def test_the_queue_shows_reviews_oldest_first_overdue_tasks_and_cases_by_progres
         " passport Cygnus Pay 鈴木",
         " passport Aurora Robotics 佐藤",
     ]
-    overdue = section(page, "overdue")
-    assert "手続き registration" in overdue and "Borealis Bio" in overdue
-    assert len(overdue.splitlines()) == 1
+    # Most overdue first (then by task): every step past its due date, whatever its state or side.
+    overdue = [
+        re.match(r"(\S+) .*手続き (\w+) .*(Aurora Robotics|Borealis Bio|Cygnus Pay)", line).groups()
+        for line in section(page, "overdue").splitlines()
+    ]
+    assert overdue == [
+        ("2026/05/03", "consult", "Aurora Robotics"),  # staff-side, planned 2 days from the opening
+        ("2026/05/03", "consult", "Borealis Bio"),
+        ("2026/05/03", "consult", "Cygnus Pay"),
+        ("2026/05/04", "passport", "Aurora Robotics"),  # submitted on time, not reviewed yet
+        ("2026/05/04", "passport", "Cygnus Pay"),
+        ("2026/05/15", "registration", "Borealis Bio"),  # its deadline: 14 days after housing
+    ]
     cases = [line.split(" ")[0] for line in section(page, "open-cases").splitlines()]
     assert cases == ["Aurora", "Cygnus", "Borealis"]  # least progress first; Borealis has 2 of 6 done
     assert "Draco Foods" not in page.text  # closed

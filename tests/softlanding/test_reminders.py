@@ -1,8 +1,12 @@
-"""``send_reminders`` / ``flask softlanding remind``: due within 3 days or overdue, once a day per step."""
+"""``send_reminders`` / ``flask softlanding remind``: a firm due date within 3 days or past, once a day per step.
+
+A due date is firm once every step it rests on is finished: a deadline rule's anchor, or (without a rule)
+the step's dependencies, whose completion fixes its planned date (start + typical duration).
+"""
 
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +15,8 @@ from kakehashi.core.outbox import OutboundEmail
 from kakehashi.extensions import db
 from kakehashi.softlanding import services
 from kakehashi.softlanding.cli import softlanding_cli
-from kakehashi.softlanding.models import TaskState
+from kakehashi.softlanding.models import Party, TaskState
+from kakehashi.softlanding.schedule import plan_case, tokyo_today
 from tests.factories import StaffFactory, UserFactory
 from tests.softlanding.factories import open_small_case, tasks_of
 
@@ -24,13 +29,20 @@ def staff():
     return StaffFactory(locale="ja")
 
 
+def passport_approved(staff, founder=None):
+    """Passport done on the opening day; housing (10 days, no deadline rule) is the founder's: due 11 May."""
+    case = open_small_case(founder=founder or UserFactory(locale="en"), staff=staff, today=OPENED)
+    passport = tasks_of(case)["passport"]
+    passport.state = TaskState.SUBMITTED
+    services.approve_task(passport, by=staff, today=OPENED)
+    db.session.commit()
+    return case
+
+
 def housed_case(staff, founder=None, housed_on=HOUSED):
     """Passport and housing done; registration (due 14 days after housing) is to do."""
-    case = open_small_case(founder=founder or UserFactory(locale="en"), staff=staff, today=OPENED)
-    tasks = tasks_of(case)
-    tasks["passport"].state = TaskState.SUBMITTED
-    services.approve_task(tasks["passport"], by=staff, today=OPENED)
-    services.complete_task(tasks["housing"], by=staff, today=housed_on)
+    case = passport_approved(staff, founder)
+    services.complete_task(tasks_of(case)["housing"], by=staff, today=housed_on)
     db.session.commit()
     return case
 
@@ -124,10 +136,63 @@ def test_a_closed_case_is_not_reminded(staff):
 
 
 def test_a_projected_due_date_is_not_a_deadline_yet(staff):
-    # Housing is not done: registration's due date is still a projection and moves every day.
-    open_small_case(founder=UserFactory(), staff=staff, today=OPENED)
+    # The founder's "consult" is due the day the passport is done; the passport is not done, so that date
+    # is only its projection (4 May) and still moves. The passport's own date rests on nothing: it is firm.
+    case = open_small_case(founder=UserFactory(), staff=staff, today=OPENED)
+    tasks = tasks_of(case)
+    tasks["consult"].party = Party.FOUNDER
+    tasks["consult"].deadline_after, tasks["consult"].deadline_days = "passport", 0
+    db.session.commit()
+    today = date(2026, 5, 2)
+    consult = plan_case(case, list(tasks.values()), today).tasks["consult"]
+    assert (consult.due, consult.due_is_projected) == (date(2026, 5, 4), True)
 
-    assert services.send_reminders(today=date(2026, 6, 30)) == 0
+    assert services.send_reminders(today=today) == 1
+
+    [email] = reminders()
+    assert "Step passport: due May 4, 2026" in email.body_text
+    assert "Step consult" not in email.body_text
+    assert tasks["consult"].reminded_on is None
+
+
+# --- steps without a deadline rule: their planned date (start + typical duration) ---------------------
+
+
+def test_a_step_without_a_deadline_rule_is_reminded_once_its_planned_date_is_within_3_days(staff):
+    case = passport_approved(staff)  # housing: from 1 May (passport done), 10 days → due 11 May
+    housing = tasks_of(case)["housing"]
+
+    assert services.send_reminders(today=date(2026, 5, 7)) == 0
+    assert services.send_reminders(today=date(2026, 5, 8)) == 1
+
+    [email] = reminders()
+    assert "Step housing: due May 11, 2026" in email.body_text
+    assert f"/landing/tasks/{housing.id}" in email.body_text
+    assert housing.reminded_on == date(2026, 5, 8)
+
+
+def test_a_step_past_its_planned_date_is_reminded_as_overdue_once_a_day(staff):
+    case = passport_approved(staff)
+    housing = tasks_of(case)["housing"]
+    services.start_task(housing, by=case.founder)
+    db.session.commit()
+
+    assert services.send_reminders(today=date(2026, 5, 13)) == 1
+    db.session.commit()
+    assert services.send_reminders(today=date(2026, 5, 13)) == 0
+    assert services.send_reminders(today=date(2026, 5, 14)) == 1
+
+    emails = reminders()
+    assert len(emails) == 2
+    assert all("Step housing: overdue (it was due May 11, 2026)" in e.body_text for e in emails)
+
+
+def test_a_step_with_nothing_before_it_has_a_firm_date_from_the_opening(staff):
+    case = open_small_case(founder=UserFactory(), staff=staff, today=OPENED)  # passport: 3 days, due 4 May
+
+    assert services.send_reminders(today=date(2026, 6, 30)) == 1
+    assert "Step passport: overdue (it was due May 4, 2026)" in reminders()[0].body_text
+    assert tasks_of(case)["passport"].reminded_on == date(2026, 6, 30)
 
 
 def test_the_remind_command_commits_and_says_how_many(app, staff):
@@ -182,3 +247,11 @@ def test_two_runs_at_once_send_each_reminder_once(app, staff):
     assert errors == []
     assert sent == {"first": 1, "second": 0}
     assert len(reminders()) == 1
+
+
+def test_no_reminder_on_the_day_a_step_becomes_available(staff):
+    today = tokyo_today()
+    open_small_case(founder=UserFactory(), staff=staff, today=today)  # passport (3 days) is due in 3 days
+
+    assert services.send_reminders(today=today) == 0  # the founder was just sent the "case opened" email
+    assert services.send_reminders(today=today + timedelta(days=1)) == 1

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from kakehashi.accounts.models import Invitation, InvitedRole, User
@@ -26,6 +27,13 @@ from tests.factories import StaffFactory, UserFactory, pdf_bytes
 from tests.softlanding.factories import open_small_case, png_bytes, small_template, tasks_of, upload
 
 TODAY = date(2026, 5, 1)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals below are matched in English (outside a request the default language is Japanese)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
