@@ -98,9 +98,10 @@ def _register_blueprints(app: Flask) -> None:
     from kakehashi.cohorts.views import bp as cohorts
     from kakehashi.core.views import bp as core
     from kakehashi.partners.views import bp as partners
+    from kakehashi.payments.views import bp as payments
     from kakehashi.softlanding.views import bp as softlanding
 
-    for blueprint in (core, accounts, startups, applications, judging, cohorts, softlanding, partners):
+    for blueprint in (core, accounts, startups, applications, judging, cohorts, softlanding, partners, payments):
         app.register_blueprint(blueprint)
 
 
@@ -109,11 +110,17 @@ def _register_cli(app: Flask) -> None:
     from kakehashi.cohorts.cli import cohorts_cli
     from kakehashi.core.cli import outbox_cli
     from kakehashi.demo import demo_command
+    from kakehashi.partners.cli import partners_cli
+    from kakehashi.payments.cli import payments_cli
+    from kakehashi.softlanding.cli import softlanding_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(cohorts_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(softlanding_cli)
+    app.cli.add_command(payments_cli)
+    app.cli.add_command(partners_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:

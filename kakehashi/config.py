@@ -23,6 +23,7 @@ UNPREFIXED = (
     "REDIS_URL",
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
 )
 
 
@@ -48,6 +49,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": None,
         "STRIPE_SECRET_KEY": None,
         "STRIPE_WEBHOOK_SECRET": None,
+        # Stripe's real API unless set (tests point it at a local stand-in); both keys above enable Stripe.
+        "STRIPE_API_BASE": None,
+        "STRIPE_MAX_NETWORK_RETRIES": 2,
         "BASE_URL": "http://127.0.0.1:5000",
         # Uploads: the request ceiling; each purpose sets its own lower limit.
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,

@@ -13,6 +13,7 @@ from kakehashi.applications.models import Application, ApplicationState, Call, C
 from kakehashi.core.storage import StoredFile, looks_like_pdf
 from kakehashi.demo import DEMO_FOUNDER, DEMO_PASSWORD, DEMO_USERS
 from kakehashi.demo.judging import JUDGES, LEFT_TO_SCORE
+from kakehashi.demo.softlanding import EXTRA_FOUNDERS
 from kakehashi.demo.programme import minimal_pdf
 from kakehashi.extensions import db
 
@@ -35,9 +36,9 @@ def test_demo_data_loads_idempotently_and_every_login_works(app):
     counts = {model: _count(model) for model in (Vertical, Call, Criterion, Application, Startup, StoredFile)}
     second = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert db.session.scalar(select(func.count(User.id))) == len(DEMO_USERS) + len(JUDGES) - 1
+    assert db.session.scalar(select(func.count(User.id))) == len(DEMO_USERS) + len(JUDGES) - 1 + len(EXTRA_FOUNDERS)
     assert db.session.scalar(select(func.count(StartupMember.id))) == 1
-    for email, *_ in DEMO_USERS:
+    for email, *_ in [*DEMO_USERS, *EXTRA_FOUNDERS.values()]:
         assert email in first.output
         _sign_in(app, email)
     staff = _sign_in(app, "staff@demo.kakehashi.jp")

@@ -23,6 +23,7 @@ from kakehashi.core.db import utcnow
 from kakehashi.demo.cohorts import load_cohorts
 from kakehashi.demo.data import DEMO_FOUNDER
 from kakehashi.demo.judging import load_judging
+from kakehashi.demo.partners import load_partners
 from kakehashi.demo.programme import load_programme
 from kakehashi.demo.softlanding import EXTRA_FOUNDERS, load_softlanding
 from kakehashi.extensions import db
@@ -45,6 +46,7 @@ def load_demo() -> list[tuple[str, str]]:
     load_programme()
     load_judging(DEMO_PASSWORD)
     load_cohorts()
+    load_partners()
     load_softlanding(staff=accounts.find_user_by_email("staff@demo.kakehashi.jp"), password=DEMO_PASSWORD)
     created += [(email, name) for email, name, _locale in EXTRA_FOUNDERS.values()]
     return created

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from kakehashi.accounts.models import Startup
+from kakehashi.accounts.models import Startup, StartupMember, User
 from kakehashi.applications.models import Call, CallState
 from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
 from kakehashi.cohorts.models import (
@@ -38,7 +38,7 @@ from kakehashi.cohorts.models import (
 )
 from kakehashi.core.db import utcnow
 from kakehashi.core.timezones import TOKYO
-from kakehashi.demo.data import DEMO_SEED
+from kakehashi.demo.data import DEMO_FOUNDER, DEMO_SEED
 from kakehashi.extensions import db
 
 PILOT_NAME = {"ja": "かけはしフィンテック・アクセラレーター（試行）", "en": "Kakehashi FinTech Accelerator (pilot)"}
@@ -252,7 +252,19 @@ class _Loader:
                 self.funding_round(startup, round_spec)
             self.reports(startup, spec)
         self.decided_cohort()
+        self.founder_alumnus(global_)
         db.session.flush()
+
+    def founder_alumnus(self, cohort: Cohort) -> None:
+        """The demo founder's startup graduated from an earlier cohort, so the founder can report rounds
+        and book desks at partner hubs (and still apply to the open call)."""
+        startup_id = db.session.scalar(
+            select(StartupMember.startup_id)
+            .join(User, User.id == StartupMember.user_id)
+            .where(User.email == DEMO_FOUNDER)
+        )
+        if startup_id is not None:
+            db.session.add(CohortMember(cohort_id=cohort.id, startup_id=startup_id, status=MemberStatus.GRADUATED))
 
     def funding_round(self, startup: Startup, spec: RoundSpec) -> None:
         announced = self.day(spec.year, spec.month)
