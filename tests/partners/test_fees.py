@@ -7,7 +7,7 @@ import pytest
 
 from kakehashi.extensions import db
 from kakehashi.partners import services
-from kakehashi.partners.models import BookingState
+from kakehashi.partners.models import BookingState, ExchangeBooking
 from tests.factories import StaffFactory
 from tests.partners.factories import BookingFactory, HomeHubFactory, PartnerHubFactory, cohort_founder
 
@@ -68,12 +68,12 @@ def test_the_fee_is_shown_before_the_request_is_sent_in_the_hubs_currency(login_
     page = client.post(f"/partners/hubs/{hub.id}/book?lang=en", data={**form, "preview": "1"})
     assert page.status_code == 200
     assert 'data-fee="150.00"' in page.text and "€150.00" in page.text
-    assert db.session.scalar(db.select(db.func.count()).select_from(services.ExchangeBooking)) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(ExchangeBooking)) == 0
 
     # Sending with the fee that was shown stores the request with that fee.
     response = client.post(f"/partners/hubs/{hub.id}/book?lang=en", data={**form, "send": "1", "fee_shown": "150.00"})
     assert response.status_code == 302
-    booking = db.session.scalars(db.select(services.ExchangeBooking)).one()
+    booking = db.session.scalars(db.select(ExchangeBooking)).one()
     assert (booking.fee, booking.currency, booking.state) == (Decimal("150.00"), "EUR", BookingState.REQUESTED)
 
 
@@ -85,7 +85,7 @@ def test_sending_without_having_seen_the_fee_shows_it_first(login_as):
     assert page.status_code == 200
     assert "Please check the fee below before sending the request." in page.text
     assert "€75.00" in page.text
-    assert db.session.scalar(db.select(db.func.count()).select_from(services.ExchangeBooking)) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(ExchangeBooking)) == 0
 
 
 def test_the_yen_fee_is_shown_without_decimals(login_as):

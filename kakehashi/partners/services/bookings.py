@@ -1,94 +1,39 @@
-"""Operations on partner hubs, exchange bookings and joint events.
-
-Each takes objects and the acting user, changes state (a booking's state only through
-``transition_to``), writes the audit row and queues email in the same transaction, and flushes; the
-caller commits. Payments are the payments module's: approval opens one, cancellation asks it to refund.
-"""
+"""Desk bookings: the fee, requests, decisions under the capacity lock, payment, cancellation."""
 
 from __future__ import annotations
 
-import secrets
 import time
-import zoneinfo
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from babel.lists import format_list
-from babel.numbers import get_currency_precision, list_currencies
 from flask import current_app
 from flask_babel import LazyString, format_date, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from kakehashi.accounts import services as accounts
-from kakehashi.accounts.models import InvitedRole, Startup, StartupMember, User
+from kakehashi.accounts.models import Startup, StartupMember, User
 from kakehashi.cohorts.models import CohortMember
 from kakehashi.core import audit, outbox
 from kakehashi.core.db import utcnow
-from kakehashi.core.errors import DomainError, InvalidTransition
+from kakehashi.core.errors import InvalidTransition
 from kakehashi.core.i18n import current_locale
-from kakehashi.core.timezones import to_tokyo
 from kakehashi.extensions import db
 from kakehashi.partners import calendar
 from kakehashi.partners.models import (
     BookingState,
     Direction,
-    EventKind,
     ExchangeBooking,
     HubMember,
-    PartnerEvent,
     PartnerHub,
 )
 from kakehashi.partners.permissions import BOOKING_MEMBER_STATUSES
+from kakehashi.partners.services.common import MAX_BOOKING_DAYS, BookingError, currency_places, tokyo_today
 from kakehashi.payments.models import Payment, PaymentState
 
-MAX_CAPACITY = 10_000
-MAX_DAILY_RATE = Decimal("1000000000")
-MAX_REFUND_DAYS = 365
-MAX_BOOKING_DAYS = 366
-
-
-def tokyo_today(now: datetime | None = None) -> date:
-    return to_tokyo(now or utcnow()).date()
-
-
-# --- errors ---------------------------------------------------------------------------------------
-
-
-class BookingError(DomainError):
-    """A booking request or decision a rule refuses; the message says why."""
-
-
-class InvalidHub(DomainError):
-    """Hub settings a rule refuses; ``errors`` maps a field name to its message."""
-
-    def __init__(self, errors: dict[str, Any]) -> None:
-        self.errors = errors
-        super().__init__(_l("Please correct the highlighted fields."))
-
-
-class HubStaffError(DomainError):
-    pass
-
-
-class InvalidEvent(DomainError):
-    def __init__(self, errors: dict[str, Any]) -> None:
-        self.errors = errors
-        super().__init__(_l("Please correct the highlighted fields."))
-
-
 # --- fees ---------------------------------------------------------------------------------------------
-
-
-def currency_places(currency: str) -> int:
-    """Decimal places of the currency's minor unit (JPY 0, EUR 2), at most the 2 a fee column keeps."""
-    return min(get_currency_precision(currency), 2)
 
 
 def booking_fee(hub: PartnerHub, starts_on: date, ends_on: date, desks: int) -> Decimal:
@@ -96,177 +41,6 @@ def booking_fee(hub: PartnerHub, starts_on: date, ends_on: date, desks: int) -> 
     days = (ends_on - starts_on).days + 1
     quantum = Decimal(1).scaleb(-currency_places(hub.currency))
     return (Decimal(hub.daily_rate) * days * desks).quantize(quantum, rounding=ROUND_HALF_UP)
-
-
-# --- hubs ---------------------------------------------------------------------------------------------
-
-
-@cache
-def currency_codes() -> frozenset[str]:
-    return frozenset(list_currencies())
-
-
-@cache
-def timezone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def is_timezone(name: str) -> bool:
-    if name not in timezone_names():
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class HubValues:
-    name: dict[str, str]
-    description: dict[str, str] | None
-    city: dict[str, str]
-    country: str
-    timezone: str
-    website: str | None
-    agreement_starts_on: date | None
-    agreement_ends_on: date | None
-    capacity_desks: int
-    daily_rate: Decimal
-    currency: str
-    refund_days_before: int
-    payment_instructions: dict[str, str] | None
-    is_home: bool
-    is_active: bool
-
-
-def hub_errors(values: HubValues) -> dict[str, Any]:
-    """Every rule a hub's settings must meet, as ``{field: message}`` (empty when all is well)."""
-    errors: dict[str, Any] = {}
-    if not values.name:
-        errors["name"] = _l("Enter the hub's name.")
-    if not values.city:
-        errors["city"] = _l("Enter the city.")
-    if values.currency not in currency_codes():
-        errors["currency"] = _l("Enter a three-letter ISO 4217 currency code, such as JPY, EUR or SGD.")
-    if not is_timezone(values.timezone):
-        errors["timezone"] = _l("Enter a time zone name such as Europe/Berlin or Asia/Singapore.")
-    if values.website:
-        parts = urlsplit(values.website)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors["website"] = _l("The website must be a web address starting with http:// or https://.")
-    starts, ends = values.agreement_starts_on, values.agreement_ends_on
-    if starts and ends and ends < starts:
-        errors["agreement_ends_on"] = _l("The agreement cannot end before it starts.")
-    if values.capacity_desks is None or not 0 <= values.capacity_desks <= MAX_CAPACITY:
-        errors["capacity_desks"] = _l("Enter the number of desks (zero or more, at most 10,000).")
-    rate = values.daily_rate
-    if rate is None or rate < 0:
-        errors["daily_rate"] = _l("Enter the daily rate per desk (zero or more).")
-    elif rate > MAX_DAILY_RATE:
-        errors["daily_rate"] = _l("This daily rate is too large. Please check the figure.")
-    elif "currency" not in errors:
-        places = currency_places(values.currency)
-        if rate != rate.quantize(Decimal(1).scaleb(-places)):
-            errors["daily_rate"] = lazy_ngettext(
-                "%(currency)s has %(num)d decimal place: the rate cannot have more.",
-                "%(currency)s has %(num)d decimal places: the rate cannot have more.",
-                places,
-                currency=values.currency,
-            )
-    if values.refund_days_before is None or not 0 <= values.refund_days_before <= MAX_REFUND_DAYS:
-        errors["refund_days_before"] = _l("Enter a number of days from 0 to 365.")
-    return errors
-
-
-def _other_home_hub(hub: PartnerHub | None) -> PartnerHub | None:
-    query = select(PartnerHub).where(PartnerHub.is_home.is_(True))
-    if hub is not None and hub.id is not None:
-        query = query.where(PartnerHub.id != hub.id)
-    return db.session.scalar(query)
-
-
-def _only_one_home(other: PartnerHub) -> dict[str, Any]:
-    from kakehashi.core.i18n import pick
-
-    name = LazyString(lambda: pick(other.name))
-    return {
-        "is_home": _l(
-            "%(name)s is already the home hub: there can be only one. Untick it there first.",
-            name=name,
-        )
-    }
-
-
-def home_hub() -> PartnerHub | None:
-    return db.session.scalar(select(PartnerHub).where(PartnerHub.is_home.is_(True)))
-
-
-def save_hub(hub: PartnerHub | None, values: HubValues, *, by: User) -> PartnerHub:
-    """Create a hub (with a calendar feed token) or change its settings."""
-    errors = hub_errors(values)
-    if values.is_home and (other := _other_home_hub(hub)) is not None:
-        errors.update(_only_one_home(other))
-    if errors:
-        raise InvalidHub(errors)
-    created = hub is None
-    if hub is None:
-        hub = PartnerHub(feed_token=secrets.token_urlsafe(32))
-        db.session.add(hub)
-    for name, value in vars(values).items():
-        setattr(hub, name, value)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:  # another hub was made home at the same moment
-        other = _other_home_hub(hub)
-        if other is None:
-            raise
-        raise InvalidHub(_only_one_home(other)) from error
-    audit.record(
-        by,
-        "partner_hub.created" if created else "partner_hub.updated",
-        hub,
-        {"capacity": values.capacity_desks, "rate": values.daily_rate, "currency": values.currency},
-    )
-    return hub
-
-
-def rotate_feed_token(hub: PartnerHub, *, by: User) -> str:
-    """A new calendar feed address; the old one stops working."""
-    hub.feed_token = secrets.token_urlsafe(32)
-    audit.record(by, "partner_hub.feed_rotated", hub)
-    db.session.flush()
-    return hub.feed_token
-
-
-def revoke_feed_token(hub: PartnerHub, *, by: User) -> None:
-    hub.feed_token = None
-    audit.record(by, "partner_hub.feed_revoked", hub)
-    db.session.flush()
-
-
-def add_hub_staff(hub: PartnerHub, *, email: str, name: str, locale: str, by: User) -> User:
-    """An existing account joins the hub's staff at once; a new address gets an invitation."""
-    user = accounts.find_user_by_email(email)
-    if user is None:
-        role = InvitedRole.HUB_STAFF
-        user = accounts.invite(email=email, name=name, role=role, locale=locale, by=by, purpose=hub.name)
-    elif db.session.scalar(select(HubMember.id).where(HubMember.hub_id == hub.id, HubMember.user_id == user.id)):
-        raise HubStaffError(_l("This person is already on the hub's staff."))
-    else:
-        outbox.queue(user, "partners/added_to_hub", hub=hub, inviter=by.name)
-    member = HubMember(hub_id=hub.id, user_id=user.id)
-    db.session.add(member)
-    db.session.flush()
-    audit.record(by, "partner_hub.staff_added", hub, {"user": user.id})
-    return user
-
-
-def remove_hub_staff(member: HubMember, *, by: User) -> None:
-    audit.record(by, "partner_hub.staff_removed", member.hub, {"user": member.user_id})
-    db.session.delete(member)
-    db.session.flush()
 
 
 # --- booking requests --------------------------------------------------------------------------------
@@ -660,59 +434,3 @@ def complete_past(*, today: date, by: User | None = None) -> int:
         booking.transition_to(BookingState.COMPLETED, by=by)
     db.session.flush()
     return len(bookings)
-
-
-# --- joint events ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventValues:
-    kind: EventKind
-    title: dict[str, str] | None
-    held_on: date
-    hub_ids: list[int]
-    participants: int | None
-    report: dict[str, str] | None
-
-
-def save_event(event: PartnerEvent | None, values: EventValues, *, by: User, today: date | None = None) -> PartnerEvent:
-    """Record a joint event that has taken place with one or more partner hubs abroad."""
-    errors: dict[str, Any] = {}
-    if not values.title:
-        errors["title"] = _l("Enter the event's title.")
-    if values.held_on is None:
-        errors["held_on"] = _l("Enter the day the event was held.")
-    elif values.held_on > (today or tokyo_today()):
-        errors["held_on"] = _l("Record an event once it has taken place.")
-    hubs = list(
-        db.session.scalars(
-            select(PartnerHub).where(PartnerHub.id.in_(values.hub_ids or []), PartnerHub.is_home.is_(False))
-        )
-    )
-    if not hubs or len(hubs) != len(set(values.hub_ids)):
-        errors["hub_ids"] = _l("Choose the partner hubs abroad that took part.")
-    if values.participants is not None and not 0 <= values.participants <= 1_000_000:
-        errors["participants"] = _l("Enter the number of participants (zero or more).")
-    if errors:
-        raise InvalidEvent(errors)
-    created = event is None
-    if event is None:
-        event = PartnerEvent(created_by_id=by.id)
-        db.session.add(event)
-    event.kind, event.title, event.held_on = values.kind, values.title, values.held_on
-    event.participants, event.report = values.participants, values.report
-    event.hubs = hubs
-    db.session.flush()
-    audit.record(
-        by,
-        "partner_event.created" if created else "partner_event.updated",
-        event,
-        {"held_on": values.held_on, "hubs": sorted(h.id for h in hubs)},
-    )
-    return event
-
-
-def delete_event(event: PartnerEvent, *, by: User) -> None:
-    audit.record(by, "partner_event.deleted", event, {"held_on": event.held_on, "title": event.title})
-    db.session.delete(event)
-    db.session.flush()
