@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import event, text
 
 from kakehashi import create_app
@@ -197,3 +198,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages made outside a request in English (without one the default language, Japanese, applies)."""
+    with force_locale("en"):
+        yield

@@ -13,8 +13,8 @@ from kakehashi.applications.models import Application, ApplicationState, Call, C
 from kakehashi.core.storage import StoredFile, looks_like_pdf
 from kakehashi.demo import DEMO_FOUNDER, DEMO_PASSWORD, DEMO_USERS
 from kakehashi.demo.judging import JUDGES, LEFT_TO_SCORE
-from kakehashi.demo.softlanding import EXTRA_FOUNDERS
 from kakehashi.demo.programme import minimal_pdf
+from kakehashi.demo.softlanding import EXTRA_FOUNDERS
 from kakehashi.extensions import db
 
 

@@ -25,6 +25,7 @@ from kakehashi.cohorts.forms import (
 from kakehashi.cohorts.models import AnnualReport, Cohort, CohortMember, FundingRound, MemberStatus, Verification
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
+from kakehashi.core.forms import flash_form_errors
 from kakehashi.core.templating import add_nav, for_staff
 from kakehashi.extensions import db
 
@@ -32,12 +33,6 @@ bp = Blueprint("cohorts", __name__, template_folder="templates")
 add_nav("cohorts.index", _l("Cohorts"), visible=for_staff, order=20)
 add_nav("cohorts.rounds_queue", _l("Rounds to verify"), visible=for_staff, order=30, area="admin")
 add_nav("cohorts.reports_queue", _l("Annual reports to verify"), visible=for_staff, order=31, area="admin")
-
-
-def _flash_form_errors(form: Any) -> None:
-    for errors in form.errors.values():
-        for message in errors if isinstance(errors, list) else [errors]:
-            flash(str(message), "danger")
 
 
 # --- cohorts (staff) -------------------------------------------------------------------------------
@@ -99,7 +94,7 @@ def add_member(cohort_id: int) -> Any:
     cohort = access.load_or_404(Cohort, cohort_id)
     form = AddMemberForm(startups=queries.startups_not_in(cohort))
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".cohort", cohort_id=cohort.id))
     startup = access.load_or_404(Startup, form.startup_id.data)
     try:
@@ -121,7 +116,7 @@ def member_status(cohort_id: int, member_id: int) -> Any:
         abort(404)
     form = MemberStatusForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".cohort", cohort_id=cohort_id))
     services.change_member_status(member, MemberStatus(form.status.data), by=current_user)
     db.session.commit()
@@ -135,7 +130,7 @@ def send_survey(cohort_id: int) -> Any:
     cohort = access.load_or_404(Cohort, cohort_id)
     form = SurveyForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".cohort", cohort_id=cohort.id))
     try:
         services.send_survey(cohort, form.fiscal_year.data, by=current_user)
@@ -245,7 +240,7 @@ def review_round(round_id: int) -> Any:
     funding_round = access.load_or_404(FundingRound, round_id)
     form = ReviewForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".round_detail", round_id=round_id))
     try:
         mark = services.review_round(funding_round, verify=form.verify, note=form.note.data, by=current_user)
@@ -272,7 +267,7 @@ def add_valuation(startup_id: int) -> Any:
     startup = access.load_or_404(Startup, startup_id)
     form = ValuationMarkForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for("startups.detail", startup_id=startup.id))
     try:
         services.add_valuation_mark(startup, by=current_user, **form.values())
@@ -352,7 +347,7 @@ def review_report(report_id: int) -> Any:
     report = access.load_or_404(AnnualReport, report_id)
     form = ReviewForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".report_detail", report_id=report_id))
     try:
         services.review_annual_report(report, verify=form.verify, note=form.note.data, by=current_user)

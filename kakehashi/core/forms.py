@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
@@ -75,3 +76,10 @@ def localized_data(field: FormField) -> dict[str, str] | None:
     data = {code: (value or "").strip() for code, value in (field.data or {}).items() if code in ("ja", "en")}
     data = {code: value for code, value in data.items() if value}
     return data or None
+
+
+def flash_form_errors(form: Any) -> None:
+    """Every validation message of a form posted from another page, as flashed messages."""
+    for errors in form.errors.values():
+        for message in errors if isinstance(errors, list) else [errors]:
+            flash(str(message), "danger")

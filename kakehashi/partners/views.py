@@ -16,7 +16,7 @@ from kakehashi.accounts.permissions import is_staff
 from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
-from kakehashi.core.forms import PostForm
+from kakehashi.core.forms import PostForm, flash_form_errors
 from kakehashi.core.templating import add_nav, for_signed_in, for_staff
 from kakehashi.extensions import db
 from kakehashi.partners import feeds, permissions, queries, services
@@ -39,12 +39,6 @@ bp = Blueprint("partners", __name__, template_folder="templates", url_prefix="/p
 add_nav("partners.index", _l("Partner hubs"), visible=for_signed_in, order=40)
 add_nav("partners.bookings", _l("Desk bookings"), visible=for_staff, order=40, area="admin")
 add_nav("partners.events", _l("Joint events"), visible=for_staff, order=41, area="admin")
-
-
-def _flash_form_errors(form: Any) -> None:
-    for errors in form.errors.values():
-        for message in errors if isinstance(errors, list) else [errors]:
-            flash(str(message), "danger")
 
 
 def _page() -> int:
@@ -141,7 +135,7 @@ def add_hub_staff(hub_id: int) -> Any:
     hub = access.load_or_404(PartnerHub, hub_id)
     form = HubStaffForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".hub", hub_id=hub.id))
     try:
         user = services.add_hub_staff(
@@ -346,7 +340,7 @@ def approve(booking_id: int) -> Any:
     booking = _load_booking(booking_id, permissions.can_decide_booking)
     form = DecisionForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".booking", booking_id=booking_id))
     return _act(
         booking_id,
@@ -361,7 +355,7 @@ def decline(booking_id: int) -> Any:
     booking = _load_booking(booking_id, permissions.can_decide_booking)
     form = DeclineForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for(".booking", booking_id=booking_id))
     return _act(
         booking_id,

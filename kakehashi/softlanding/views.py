@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
-from kakehashi.core.forms import PostForm
+from kakehashi.core.forms import PostForm, flash_form_errors
 from kakehashi.core.i18n import pick
 from kakehashi.core.storage import FileTooLarge, download_response
 from kakehashi.core.templating import add_nav, for_signed_in, for_staff
@@ -81,12 +81,6 @@ def _task_url(task: CaseTask) -> str:
 
 def _case_url(case_id: int) -> str:
     return url_for(".case", case_id=case_id)
-
-
-def _flash_form_errors(form: Any) -> None:
-    for errors in form.errors.values():
-        for message in errors if isinstance(errors, list) else [errors]:
-            flash(str(message), "danger")
 
 
 def _perform(action: Callable[[], Any], back: str, success: Callable[[Any], str] | str) -> Any:
@@ -462,7 +456,7 @@ def delete_documents(case_id: int) -> Any:
     case = _reviewable_case(case_id)
     form = DeleteDocumentsForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(_case_url(case_id) + "#personal-data")
     return _perform(
         lambda: services.delete_case_documents(case, by=current_user),

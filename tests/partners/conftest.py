@@ -15,3 +15,8 @@ def frozen_today(request):
         return
     with time_machine.travel(NOW, tick=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _in_english(english):
+    """Refusals are matched in English."""

@@ -17,6 +17,11 @@ WEBHOOK_SECRET = "whsec_test_kakehashi"
 WEBHOOK = "/payments/stripe/webhook"
 
 
+@pytest.fixture(autouse=True)
+def _in_english(english: None) -> None:
+    """Refusals are matched in English."""
+
+
 @pytest.fixture
 def stripe_standin() -> Iterator[StripeStandIn]:
     standin = StripeStandIn().start()

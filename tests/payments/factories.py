@@ -8,41 +8,30 @@ from decimal import Decimal
 import factory
 
 from kakehashi.extensions import db
-from kakehashi.partners.models import BookingState, Direction, ExchangeBooking, HubMember, PartnerHub
+from kakehashi.partners.models import BookingState, HubMember, PartnerHub
 from kakehashi.payments import services
-from tests.factories import BaseFactory, StartupFactory, UserFactory, member_of
+from tests.factories import StartupFactory, UserFactory, member_of
+from tests.partners import factories as partner_factories
 
 
-class PartnerHubFactory(BaseFactory):
-    class Meta:
-        model = PartnerHub
+class PartnerHubFactory(partner_factories.PartnerHubFactory):
+    """A partner hub charging ¥10,000 a desk per day (the partners tests' hub otherwise)."""
 
     name = {"ja": "ベルリン・ハブ", "en": "Berlin Hub"}
-    city = {"ja": "ベルリン", "en": "Berlin"}
-    country = "DE"
-    timezone = "Europe/Berlin"
-    capacity_desks = 5
+    agreement_starts_on = None
+    agreement_ends_on = None
     daily_rate = Decimal("10000")
     currency = "JPY"
-    refund_days_before = 14
     payment_instructions = {"en": "Transfer to IBAN DE00 0000", "ja": "IBAN DE00 0000 へ振込"}
-    is_home = False
-    is_active = True
+    feed_token = None
 
 
-class BookingFactory(BaseFactory):
+class BookingFactory(partner_factories.BookingFactory):
     """An approved outbound booking, waiting for payment: three days, one desk, ¥30,000."""
 
-    class Meta:
-        model = ExchangeBooking
-
     hub = factory.SubFactory(PartnerHubFactory)
-    direction = Direction.OUTBOUND
-    startup = factory.SubFactory(StartupFactory)
-    requested_by = None
     starts_on = date(2030, 6, 3)
     ends_on = date(2030, 6, 5)
-    desks = 1
     state = BookingState.APPROVED
     fee = Decimal("30000")
     currency = "JPY"

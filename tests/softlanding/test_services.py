@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from kakehashi.accounts.models import Invitation, InvitedRole, User
@@ -29,11 +28,7 @@ from tests.softlanding.factories import open_small_case, png_bytes, small_templa
 TODAY = date(2026, 5, 1)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """The refusals below are matched in English (outside a request the default language is Japanese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # the refusals below are matched in English
 
 
 @pytest.fixture
