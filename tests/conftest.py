@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,7 +26,8 @@ from flask_babel import force_locale
 from sqlalchemy import event, text
 
 from kakehashi import create_app
-from kakehashi.extensions import db, limiter
+from kakehashi.core.freshness import LOGIN_AT
+from kakehashi.extensions import db, limiter, login_manager
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -132,7 +134,11 @@ def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
         db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
+            # A fresh password sign-in in this browser (core.freshness), as login_user leaves it.
+            with client.application.test_request_context(environ_base=client.environ_base):
+                session["_id"] = login_manager._session_identifier_generator()
             session["_fresh"] = True
+            session[LOGIN_AT] = int(time.time())
         return client
 
     return _login

@@ -1,7 +1,16 @@
-"""The access walker: every route in ``app.url_map`` × every role, checked against the route's policy.
+"""The access walker: every route in ``app.url_map`` × every role, each answered exactly as expected.
 
-Adding a route without an entry in ``SAMPLES`` (how to build its URL) fails ``test_walker_covers_every_route``;
-adding one without an access policy stops the app from starting at all.
+- Roles: anonymous, an applicant and a member of another startup, a judge and a judge with a declared
+  conflict, an overseas founder and the founder of another case, the staff of another partner hub,
+  programme staff (``World`` builds one object of each kind and a user per role).
+- Expected outcomes follow from the route's policy (public, signed in, staff); rule routes list who is
+  served and who gets 403 in ``RULE_EXPECTATIONS``, everyone else gets 404.
+- A denied request changes no row in any table.
+
+Adding a route without an entry in ``SAMPLES`` (how to build its URL) fails ``test_walker_covers_every_route``,
+a rule route without expectations fails ``test_every_rule_route_has_its_expectations``; adding one without
+an access policy stops the app from starting at all. ``tests/test_idor.py`` sweeps the id-bearing routes
+with both methods and a full payload.
 """
 
 from __future__ import annotations
@@ -12,12 +21,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from kakehashi.applications.judging.models import CallJudge, JudgeAssignment
 from kakehashi.cohorts.models import Verification
 from kakehashi.core import outbox, permissions
-from kakehashi.core.audit import AuditEvent
 from kakehashi.extensions import db
 from kakehashi.partners.models import BookingState, HubMember
 from kakehashi.payments import services as payment_services
@@ -47,13 +55,23 @@ SKIP = {"static", "bootstrap.static"}
 class World:
     """One object of each kind a URL can name, and a user per role.
 
-    ``applicant`` belongs to the startup that owns ``application``; ``other_applicant`` belongs to
-    another startup (with an application of its own to the same call).
+    - ``applicant`` belongs to the startup that owns ``application`` (in a cohort, with a funding round,
+      an annual report, bookings and a payment); ``other_applicant`` to another startup with an
+      application of its own to the same call.
+    - ``judge`` is assigned to ``application`` (``assignment``); ``conflicted_judge`` is a judge of the
+      same call who declared a conflict on it (``conflicted_assignment``).
+    - ``overseas_founder`` is the founder of ``landing_case``; ``other_founder`` of ``other_case``.
+    - ``other`` is on the staff of ``hub`` (where the bookings are); ``hub_staff_other_hub`` on the staff
+      of ``other_hub``.
     """
 
     applicant: Any
     other_applicant: Any
     judge: Any
+    conflicted_judge: Any
+    overseas_founder: Any
+    other_founder: Any
+    hub_staff_other_hub: Any
     staff: Any
     other: Any
     email: Any
@@ -62,17 +80,21 @@ class World:
     call: Any
     criterion: Any
     application: Any
+    other_application: Any
     assignment: Any
+    conflicted_assignment: Any
     cohort_member: Any
     funding_round: Any
     report: Any
-    landing_case: Any  # its founder is ``applicant``
+    landing_case: Any
     landing_task: Any
     landing_document: Any
+    other_case: Any
     template: Any
     template_step: Any
-    hub: Any  # ``other`` is on its staff
+    hub: Any
     hub_member: Any
+    other_hub: Any
     booking: Any  # requested by ``applicant`` for their startup
     payment: Any  # on another booking of ``applicant``'s startup, approved
     event: Any
@@ -82,6 +104,7 @@ class World:
 def build_world() -> World:
     import io
 
+    from kakehashi.applications.judging import services as judging_services
     from kakehashi.core.storage import StoredFile, backend
 
     staff = StaffFactory()
@@ -93,10 +116,17 @@ def build_world() -> World:
     applicant = member_of(application.startup)
     other_application = ApplicationFactory(call=call)
     other_applicant = member_of(other_application.startup)
-    judge = UserFactory()
-    db.session.add(CallJudge(call_id=call.id, user_id=judge.id))
+    judge, conflicted_judge = UserFactory(), UserFactory()
+    db.session.add_all(
+        [CallJudge(call_id=call.id, user_id=judge.id), CallJudge(call_id=call.id, user_id=conflicted_judge.id)]
+    )
     assignment = JudgeAssignment(call_id=call.id, application_id=application.id, judge_id=judge.id)
-    db.session.add(assignment)
+    conflicted_assignment = JudgeAssignment(
+        call_id=call.id, application_id=application.id, judge_id=conflicted_judge.id
+    )
+    db.session.add_all([assignment, conflicted_assignment])
+    db.session.flush()
+    judging_services.declare_conflict(conflicted_assignment, reason="I advise them.", by=conflicted_judge)
     cohort_member = CohortMemberFactory(startup=application.startup)
     funding_round = FundingRoundFactory(startup=application.startup, status=Verification.REJECTED)
     report = AnnualReportFactory(startup=application.startup, fiscal_year=2024)
@@ -114,17 +144,21 @@ def build_world() -> World:
     backend().save(stored.key, io.BytesIO(b"%PDF-1.4"), content_type="application/pdf", filename="x.pdf")
     db.session.add_all([email, stored])
     db.session.commit()
-    landing_case = open_small_case(founder=applicant, staff=staff)
+    overseas_founder, other_founder = UserFactory(locale="en"), UserFactory(locale="en")
+    landing_case = open_small_case(founder=overseas_founder, staff=staff)
     landing_task = tasks_of(landing_case)["passport"]
-    landing_document = landing_services.add_document(landing_task, upload(), by=applicant)
+    landing_document = landing_services.add_document(landing_task, upload(), by=overseas_founder)
+    other_case = open_small_case(founder=other_founder, staff=staff)
+    landing_services.add_document(tasks_of(other_case)["passport"], upload(), by=other_founder)
     template = landing_case.template
-    hub = PartnerHubFactory()
+    hub, other_hub = PartnerHubFactory(), PartnerHubFactory()
     hub_member = HubMember(hub_id=hub.id, user_id=other.id)
+    hub_staff_other_hub = UserFactory()
     booking = PartnerBookingFactory(hub=hub, startup=application.startup, requested_by=applicant)
     paid_booking = PartnerBookingFactory(
         hub=hub, startup=application.startup, requested_by=applicant, state=BookingState.APPROVED
     )
-    db.session.add(hub_member)
+    db.session.add_all([hub_member, HubMember(hub_id=other_hub.id, user_id=hub_staff_other_hub.id)])
     db.session.flush()
     payment = payment_services.open_payment(paid_booking, by=staff)
     event, other_event = PartnerEventFactory(), PartnerEventFactory()
@@ -133,6 +167,10 @@ def build_world() -> World:
         applicant=applicant,
         other_applicant=other_applicant,
         judge=judge,
+        conflicted_judge=conflicted_judge,
+        overseas_founder=overseas_founder,
+        other_founder=other_founder,
+        hub_staff_other_hub=hub_staff_other_hub,
         staff=staff,
         other=other,
         email=email,
@@ -141,17 +179,21 @@ def build_world() -> World:
         call=call,
         criterion=criterion,
         application=application,
+        other_application=other_application,
         assignment=assignment,
+        conflicted_assignment=conflicted_assignment,
         cohort_member=cohort_member,
         funding_round=funding_round,
         report=report,
         landing_case=landing_case,
         landing_task=landing_task,
         landing_document=landing_document,
+        other_case=other_case,
         template=template,
         template_step=db.session.scalars(select(TemplateStep).where(TemplateStep.template_id == template.id)).first(),
         hub=hub,
         hub_member=hub_member,
+        other_hub=other_hub,
         booking=booking,
         payment=payment,
         event=event,
@@ -170,6 +212,7 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     "accounts.grant_staff": lambda w: {"user_id": w.other.id},
     "accounts.revoke_staff": lambda w: {"user_id": w.other.id},
     "accounts.resend_invitation": lambda w: {"user_id": w.other.id},
+    "accounts.delete_user": lambda w: {"user_id": w.other.id},
     "core.outbox_detail": lambda w: {"email_id": w.email.id},
     "core.outbox_retry": lambda w: {"email_id": w.email.id},
     "core.download": lambda w: {"file_id": w.stored_file.id},
@@ -267,26 +310,65 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
     },
 }
 
-# Rule-protected routes. By default the owner and staff are served, and a member of another startup
-# or a judge (who is not assigned through that URL) gets 404: the object's existence is private.
-# Exceptions, per endpoint and role:
-JUDGE_ONLY = {"applicant": 404, "other_applicant": 404, "judge": "allowed", "staff": 404}
+ALLOWED = "allowed"  # served: a page, a redirect after an action, or a form re-shown with its errors
+ANSWERED = "answered"  # a public route: any answer below 400 (a bad token may redirect to sign in)
+LOGIN = "login"  # redirected to the sign-in page
+
+ROLES = [
+    "anonymous",
+    "applicant",
+    "other_applicant",
+    "judge",
+    "conflicted_judge",
+    "overseas_founder",
+    "other_founder",
+    "hub_staff_other_hub",
+    "staff",
+]
+
+# Rule-protected routes: who is served, and who is refused with 403. Every other signed-in role gets
+# 404 (the object's existence is private to them) and anonymous visitors are sent to sign in.
+STARTUP_SIDE = {"applicant": ALLOWED, "staff": ALLOWED}  # the startup's members; staff read
+MEMBERS_WRITE = {"applicant": ALLOWED, "staff": 403}  # staff read applications and startups, never write them
+JUDGE_ONLY = {"judge": ALLOWED}  # a review is its judge's alone: not staff's, not a conflicted judge's
+CASE_SIDE = {"overseas_founder": ALLOWED, "staff": ALLOWED}  # the case's founder and staff
+CASE_REVIEW = {"overseas_founder": 403, "staff": ALLOWED}  # staff review; the founder is refused
+BOOKING_SIDE = {"applicant": ALLOWED, "staff": ALLOWED}  # the requesting startup and staff (and the hub's staff)
 RULE_EXPECTATIONS: dict[str, dict[str, int | str]] = {
     # An unregistered purpose: only staff may download it.
-    "core.download": {"applicant": 404},
-    # A judge's review is theirs alone: not the applicant's, not another startup's, not even staff's.
+    "core.download": {"staff": ALLOWED},
+    "applications.application_detail": STARTUP_SIDE,
+    "applications.edit_application": MEMBERS_WRITE,
+    "applications.submit": MEMBERS_WRITE,
+    "applications.withdraw": MEMBERS_WRITE,
+    "startups.detail": STARTUP_SIDE,
+    "startups.edit": MEMBERS_WRITE,
+    "startups.add_member": MEMBERS_WRITE,
+    "cohorts.new_round": STARTUP_SIDE,
+    "cohorts.annual_report": STARTUP_SIDE,
+    "cohorts.round_detail": STARTUP_SIDE,
+    "cohorts.edit_round": STARTUP_SIDE,
+    "cohorts.report_detail": STARTUP_SIDE,
     "judging.score": JUDGE_ONLY,
     "judging.declare_conflict": JUDGE_ONLY,
     "judging.deck": JUDGE_ONLY,
-    # Staff read applications and startups; they do not write them.
-    "applications.edit_application": {"staff": 403},
-    "applications.submit": {"staff": 403},
-    "applications.withdraw": {"staff": 403},
-    "startups.edit": {"staff": 403},
-    "startups.add_member": {"staff": 403},
-    # Reviewing a landing case is staff's work: the case's own founder is refused, others never see it.
     **{
-        f"softlanding.{endpoint}": {"applicant": 403}
+        f"softlanding.{endpoint}": CASE_SIDE
+        for endpoint in (
+            "case",
+            "task",
+            "document",
+            "start_task",
+            "submit_task",
+            "upload_document",
+            "remove_document",
+            "comment",
+            "rotate_feed",
+            "revoke_feed",
+        )
+    },
+    **{
+        f"softlanding.{endpoint}": CASE_REVIEW
         for endpoint in (
             "approve",
             "request_changes",
@@ -297,12 +379,21 @@ RULE_EXPECTATIONS: dict[str, dict[str, int | str]] = {
             "delete_documents",
         )
     },
-    # A booking's requester sees it but the hub's staff decide it.
-    "partners.hub_bookings": {"applicant": 403},
-    "partners.approve": {"applicant": 403},
-    "partners.decline": {"applicant": 403},
+    # A partner hub abroad: the cohort's startups (who book desks there) and staff.
+    "partners.hub": {"applicant": ALLOWED, "staff": ALLOWED},
+    "partners.book": {"applicant": ALLOWED, "staff": ALLOWED},
+    # A hub's queue: its own staff and ward staff; a cohort member who may see the hub is refused.
+    "partners.hub_bookings": {"applicant": 403, "staff": ALLOWED},
+    "partners.booking": BOOKING_SIDE,
+    "partners.receipt": BOOKING_SIDE,
+    "partners.cancel": BOOKING_SIDE,
+    # The requester sees the booking, but the hub's staff (or ward staff) decide it.
+    "partners.approve": {"applicant": 403, "staff": ALLOWED},
+    "partners.decline": {"applicant": 403, "staff": ALLOWED},
+    "payments.success": BOOKING_SIDE,
+    "payments.cancelled": BOOKING_SIDE,
     # Paying is the requester's business; staff mark bank transfers received instead.
-    "payments.checkout": {"staff": 403},
+    "payments.checkout": {"applicant": ALLOWED, "staff": 403},
 }
 
 # Public routes that do not answer every caller with a page:
@@ -312,6 +403,22 @@ PUBLIC_EXPECTATIONS = {
 }
 # The only route exempt from CSRF: Stripe signs its webhook instead.
 CSRF_EXEMPT = {"payments.stripe_webhook"}
+
+
+def expected(app: Flask, endpoint: str, role: str) -> int | str:
+    """The exact outcome of ``endpoint`` for ``role``: a status code, ``ALLOWED`` or ``LOGIN``."""
+    policy = permissions.policy_of(app, endpoint)
+    if endpoint in PUBLIC_EXPECTATIONS:
+        return PUBLIC_EXPECTATIONS[endpoint]
+    if policy.kind == permissions.PUBLIC:
+        return ANSWERED
+    if role == "anonymous":
+        return LOGIN
+    if policy.kind == permissions.SIGNED_IN:
+        return ALLOWED
+    if policy.kind == permissions.STAFF:
+        return ALLOWED if role == "staff" else 403
+    return RULE_EXPECTATIONS[endpoint].get(role, 404)
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -342,31 +449,49 @@ def _url(app: Flask, endpoint: str, world: World) -> str:
         return url_for(endpoint, **SAMPLES.get(endpoint, lambda w: {})(world))
 
 
-def _audit_count() -> int:
-    return db.session.scalar(select(func.count(AuditEvent.id)))
+def table_counts() -> dict[str, int]:
+    """The number of rows in every table, in one query."""
+    db.session.commit()  # a new transaction: see what the last request committed
+    counts = [select(literal(t.name), func.count()).select_from(t) for t in db.metadata.sorted_tables]
+    return dict(db.session.execute(union_all(*counts)).all())
+
+
+def _redirect_to(response: Any, path: str) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith(path)
 
 
 def _is_login_redirect(response: Any) -> bool:
-    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+    return _redirect_to(response, "/login")
 
 
 def _allowed(response: Any) -> bool:
     """Served: a page, a redirect after an action, or a form re-shown with its errors."""
     return (
-        response.status_code < 500 and response.status_code not in (401, 403, 404) and not _is_login_redirect(response)
+        response.status_code < 500
+        and response.status_code not in (401, 403, 404, 405)
+        and not _is_login_redirect(response)
+        and not _redirect_to(response, "/reauthenticate")
     )
 
 
-ROLES = ["anonymous", "applicant", "other_applicant", "judge", "staff"]
+def outcome_matches(response: Any, want: int | str) -> bool:
+    if want == ALLOWED:
+        return _allowed(response)
+    if want == ANSWERED:
+        return response.status_code < 400
+    if want == LOGIN:
+        return _is_login_redirect(response)
+    return response.status_code == want
 
 
-def _expected_for_rule(endpoint: str, role: str) -> int | str:
-    default = {"applicant": "allowed", "other_applicant": 404, "judge": 404, "staff": "allowed"}[role]
-    return RULE_EXPECTATIONS.get(endpoint, {}).get(role, default)
+def test_every_rule_route_has_its_expectations(app):
+    rule_routes = {e for e, _m, _r in routes(app) if permissions.policy_of(app, e).kind == permissions.RULE}
+    assert rule_routes - set(RULE_EXPECTATIONS) == set(), "say who may use these routes in RULE_EXPECTATIONS"
+    assert set(RULE_EXPECTATIONS) - rule_routes == set(), "these entries name routes that are not rule routes"
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_route_answers_each_role_as_its_policy_says(app, client, login_as, role):
+def test_every_route_answers_each_role_exactly_as_expected(app, client, login_as, role):
     world = build_world()
     user = None if role == "anonymous" else getattr(world, role)
     if user is not None:
@@ -377,28 +502,20 @@ def test_every_route_answers_each_role_as_its_policy_says(app, client, login_as,
     for endpoint, method, _rule in routes(app):
         policy = permissions.policy_of(app, endpoint)
         url = urls[endpoint]
-        before = _audit_count()
+        want = expected(app, endpoint, role)
+        before = table_counts()
         response = client.open(url, method=method)
         response.close()
         status = response.status_code
-        if endpoint in PUBLIC_EXPECTATIONS:
-            ok = status == PUBLIC_EXPECTATIONS[endpoint]
-        elif policy.kind == permissions.PUBLIC:
-            ok = status < 400
-        elif role == "anonymous":
-            ok = _is_login_redirect(response)
-        elif policy.kind == permissions.SIGNED_IN:
-            ok = _allowed(response)
-        elif policy.kind == permissions.STAFF:
-            ok = status == 403 if role != "staff" else _allowed(response)
-        else:
-            expected = _expected_for_rule(endpoint, role)
-            ok = _allowed(response) if expected == "allowed" else status == expected
-        denied = status in (401, 403, 404) or _is_login_redirect(response)
-        if denied and policy.kind != permissions.PUBLIC and _audit_count() != before:
-            failures.append(f"{method} {url}: denied ({status}) but wrote an audit row")
-        if not ok:
-            failures.append(f"{method} {url} [{policy}] as {role}: {status} {response.headers.get('Location', '')}")
+        if not outcome_matches(response, want):
+            where = response.headers.get("Location", "")
+            failures.append(f"{method} {url} [{policy}] as {role}: wanted {want}, got {status} {where}")
+        denied = status in (401, 403, 404, 405) or _is_login_redirect(response)
+        if denied and policy.kind != permissions.PUBLIC:
+            after = table_counts()
+            changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+            if changed:
+                failures.append(f"{method} {url}: denied ({status}) but changed rows {changed}")
         if role != "anonymous" and endpoint == "accounts.logout":
             login_as(user)  # the walker signed itself out; sign back in for the remaining routes
     assert failures == []

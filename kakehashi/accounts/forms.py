@@ -116,6 +116,51 @@ class ChangePasswordForm(FlaskForm):
         self.account_email = account_email
 
 
+class ReauthenticateForm(FlaskForm):
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        _l("New email address"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
+            Length(max=320),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    confirm = BooleanField(
+        _l("I understand that my account and the data listed above are deleted for good."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
+class DeleteUserForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Delete this account and its personal data for good"),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
 class InviteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=200)])
     email = _email_field()

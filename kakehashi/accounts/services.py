@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 from datetime import date
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -201,6 +202,14 @@ def record_login(user: User) -> None:
     audit.record(user, "user.login", user)
 
 
+def reauthenticate(user: User, password: str) -> bool:
+    """The signed-in user typed their password again (``core.freshness``): True, and audited, if it is right."""
+    if not check_password(user, password):
+        return False
+    audit.record(user, "user.reauthenticated", user)
+    return True
+
+
 def request_password_reset(email: str) -> None:
     """Queue a reset link if the account exists. Says nothing either way (no account discovery)."""
     user = find_user_by_email(email)
@@ -230,6 +239,23 @@ def change_password(user: User, *, current: str, new: str) -> None:
     set_password(user, new)
     _end_other_sessions(user)
     audit.record(user, "user.password_changed", user)
+
+
+def change_email(user: User, *, current: str, new_email: str) -> None:
+    """A new sign-in address: it must be confirmed again; the old address is told, other sessions end."""
+    if not check_password(user, current):
+        raise WeakPassword(_l("Your current password is not correct."))
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        return
+    _ensure_email_free(new_email)
+    old_address = SimpleNamespace(email=user.email, name=user.name, locale=user.locale)
+    user.email = new_email
+    user.email_verified_at = None
+    _end_other_sessions(user)
+    audit.record(user, "user.email_changed", user)
+    outbox.queue(old_address, "accounts/email_changed", new_email=new_email)
+    send_verification(user)
 
 
 def _end_other_sessions(user: User) -> None:

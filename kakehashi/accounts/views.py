@@ -8,17 +8,21 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import confirm_login, current_user, login_user, logout_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from kakehashi.accounts import services
+from kakehashi.accounts import deletion, services
 from kakehashi.accounts.forms import (
+    ChangeEmailForm,
     ChangePasswordForm,
+    DeleteAccountForm,
+    DeleteUserForm,
     EmptyForm,
     InviteForm,
     LoginForm,
     ProfileForm,
+    ReauthenticateForm,
     RegistrationForm,
     ResetRequestForm,
     SetPasswordForm,
@@ -27,6 +31,7 @@ from kakehashi.accounts.forms import (
 from kakehashi.accounts.models import Invitation, InvitedRole, StartupMember, User
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
+from kakehashi.core.freshness import fresh_login_required, mark_fresh, require_fresh_login
 from kakehashi.core.i18n import current_locale
 from kakehashi.core.pagination import paginate
 from kakehashi.core.templating import add_nav, for_staff
@@ -101,6 +106,25 @@ def logout() -> Any:
         logout_user()
         flash(_("You have been signed out."), "info")
     return redirect(url_for("core.home"))
+
+
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@access.signed_in
+@auth_rate_limit
+def reauthenticate() -> Any:
+    """Enter the password again before a sensitive action (see ``core.freshness``)."""
+    form = ReauthenticateForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        if services.reauthenticate(user, form.password.data):
+            db.session.commit()
+            confirm_login()
+            mark_fresh()
+            flash(_("Thank you. You can continue."), "success")
+            return redirect(safe_next(form.next.data) or url_for("accounts.profile"))
+        db.session.commit()  # a rehash on a correct password is harmless; a wrong one changes nothing
+        form.password.errors.append(_("The password is not correct."))
+    return render_template("accounts/reauthenticate.html", form=form)
 
 
 # --- registration and email verification ----------------------------------------------------------
@@ -239,6 +263,7 @@ def profile() -> Any:
         "accounts/profile.html",
         form=form,
         password_form=password_form,
+        email_form=ChangeEmailForm(prefix="em", formdata=None),
         memberships=memberships,
         resend_form=EmptyForm(),
     )
@@ -251,6 +276,7 @@ def _startup_loader() -> Any:
 @bp.post("/account/password")
 @access.signed_in
 def change_password() -> Any:
+    require_fresh_login(back=url_for("accounts.profile"))
     form = ChangePasswordForm(prefix="pw", account_email=current_user.email)
     if form.validate_on_submit():
         try:
@@ -271,9 +297,75 @@ def change_password() -> Any:
         "accounts/profile.html",
         form=ProfileForm(obj=current_user),
         password_form=form,
+        email_form=ChangeEmailForm(prefix="em", formdata=None),
         memberships=memberships,
         resend_form=EmptyForm(),
     )
+
+
+@bp.post("/account/email")
+@access.signed_in
+def change_email() -> Any:
+    require_fresh_login(back=url_for("accounts.profile"))
+    form = ChangeEmailForm(prefix="em")
+    if form.validate_on_submit():
+        try:
+            services.change_email(current_user, current=form.current.data, new_email=form.email.data)
+        except services.EmailTaken as error:
+            form.email.errors.append(str(error))
+        except DomainError as error:
+            form.current.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
+            flash(
+                _(
+                    "Your email address is now %(email)s. We have sent a link there to confirm it.",
+                    email=current_user.email,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    db.session.rollback()
+    memberships = db.session.scalars(
+        select(StartupMember).where(StartupMember.user_id == current_user.id).options(_startup_loader())
+    ).all()
+    return render_template(
+        "accounts/profile.html",
+        form=ProfileForm(obj=current_user),
+        password_form=ChangePasswordForm(prefix="pw", account_email=current_user.email, formdata=None),
+        email_form=form,
+        memberships=memberships,
+        resend_form=EmptyForm(),
+    )
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@access.signed_in
+def delete_account() -> Any:
+    """Delete one's own account: fresh login, the password again, and a tick."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if request.method == "POST":
+        require_fresh_login(back=url_for("accounts.delete_account"))
+    plan = deletion.plan_deletion(user)
+    problem = deletion.deletion_problem(user, plan)
+    form = DeleteAccountForm()
+    if problem is None and form.validate_on_submit():
+        try:
+            deletion.delete_own_account(user, password=form.password.data)
+        except deletion.WrongPassword as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(url_for("accounts.delete_account"))
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your account and its personal data have been deleted."), "info")
+            return redirect(url_for("core.home"))
+    return render_template("accounts/delete_account.html", form=form, plan=plan, problem=problem)
 
 
 # --- staff: users -----------------------------------------------------------------------------
@@ -337,8 +429,16 @@ def user_detail(user_id: int) -> Any:
     memberships = db.session.scalars(
         select(StartupMember).where(StartupMember.user_id == user.id).options(_startup_loader())
     ).all()
+    plan = deletion.plan_deletion(user)
     return render_template(
-        "accounts/user_detail.html", user=user, invitation=invitation, memberships=memberships, form=EmptyForm()
+        "accounts/user_detail.html",
+        user=user,
+        invitation=invitation,
+        memberships=memberships,
+        form=EmptyForm(),
+        delete_form=DeleteUserForm(formdata=None),
+        deletion=plan,
+        deletion_problem=deletion.deletion_problem(user, plan),
     )
 
 
@@ -377,6 +477,7 @@ def deactivate(user_id: int) -> Any:
 
 @bp.post("/admin/users/<int:user_id>/grant-staff")
 @access.staff
+@fresh_login_required
 def grant_staff(user_id: int) -> Any:
     return _user_action(user_id, lambda u: services.set_staff(u, True, by=current_user), _("Staff rights granted."))
 
@@ -393,3 +494,26 @@ def resend_invitation(user_id: int) -> Any:
     return _user_action(
         user_id, lambda u: services.resend_invitation(u, by=current_user), _("The invitation has been sent again.")
     )
+
+
+@bp.post("/admin/users/<int:user_id>/delete")
+@access.staff
+def delete_user(user_id: int) -> Any:
+    user = access.load_or_404(User, user_id)
+    require_fresh_login(back=url_for("accounts.user_detail", user_id=user_id))
+    form = DeleteUserForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the box to confirm the deletion."), "danger")
+        return redirect(url_for("accounts.user_detail", user_id=user_id))
+    if user.id == current_user.id:
+        flash(_("Delete your own account from your account page."), "danger")
+        return redirect(url_for("accounts.user_detail", user_id=user_id))
+    try:
+        deletion.delete_account(user, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("accounts.user_detail", user_id=user_id))
+    db.session.commit()
+    flash(_("The account and its personal data have been deleted."), "success")
+    return redirect(url_for("accounts.users"))

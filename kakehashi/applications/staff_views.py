@@ -19,6 +19,7 @@ from kakehashi.core import permissions as access
 from kakehashi.core.db import utcnow
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm
+from kakehashi.core.freshness import fresh_login_required
 from kakehashi.core.pagination import paginate
 from kakehashi.core.templating import add_nav, for_staff
 from kakehashi.extensions import db
@@ -238,6 +239,7 @@ def call_applications(call_id: int) -> Any:
 
 @bp.get("/admin/calls/<int:call_id>/applications.<any(csv, xlsx):fmt>")
 @access.staff
+@fresh_login_required
 def export_applications(call_id: int, fmt: str) -> Any:
     call = access.load_or_404(Call, call_id)
     _form, filters = _filters(call)

@@ -23,6 +23,7 @@ from kakehashi.cohorts.models import AnnualReport, FundingRound, ValuationMark
 from kakehashi.cohorts.views import bp
 from kakehashi.core import audit
 from kakehashi.core import permissions as access
+from kakehashi.core.freshness import fresh_login_required
 from kakehashi.core.i18n import current_locale, pick
 from kakehashi.core.money import format_money_compact
 from kakehashi.core.templating import add_nav, for_staff, format_percent
@@ -276,6 +277,7 @@ def kpi_targets() -> Any:
 
 @bp.get("/kpis/export/<any(rounds, valuations, reports, summary):what>.<any(csv, xlsx):fmt>")
 @access.staff
+@fresh_login_required
 def kpi_export(what: str, fmt: str) -> Any:
     fy = _fiscal_year()
     table = kpi_exports.table(what, fy)

@@ -17,6 +17,7 @@ from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm, flash_form_errors
+from kakehashi.core.pagination import page_number
 from kakehashi.core.templating import add_nav, for_signed_in, for_staff
 from kakehashi.extensions import db
 from kakehashi.partners import feeds, permissions, queries, services
@@ -42,7 +43,7 @@ add_nav("partners.events", _l("Joint events"), visible=for_staff, order=41, area
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return page_number()
 
 
 # --- hubs -------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``flask softlanding …``: the default checklists, and the daily reminders (cron; safe to repeat)."""
+"""``flask softlanding …``: default checklists, daily reminders, document retention (cron; safe to repeat)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from kakehashi.extensions import db
 from kakehashi.softlanding import services
 from kakehashi.softlanding.schedule import tokyo_today
 
-softlanding_cli = AppGroup("softlanding", help="Soft landing: checklist templates and reminders.")
+softlanding_cli = AppGroup("softlanding", help="Soft landing: checklist templates, reminders, document retention.")
 
 
 @softlanding_cli.command("load-templates")
@@ -42,3 +42,18 @@ def remind(on: object | None) -> None:
     count = services.send_reminders(today=today)
     db.session.commit()
     click.echo(f"Sent {count} reminder email(s) for {today.isoformat()}.")
+
+
+@softlanding_cli.command("purge-documents")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Keep documents this many days after a case closes; default: LANDING_DOCUMENT_RETENTION_DAYS (365).",
+)
+def purge_documents(days: int | None) -> None:
+    """Delete the documents (rows and stored files) of cases closed longer ago than the retention period."""
+    days = services.retention_days() if days is None else days
+    cases, documents = services.purge_expired_documents(days=days)
+    db.session.commit()
+    click.echo(f"Deleted {documents} document(s) of {cases} case(s) closed more than {days} day(s) ago.")

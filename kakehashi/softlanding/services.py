@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import secrets
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -438,6 +438,54 @@ def delete_case_documents(case: LandingCase, *, by: User) -> int:
     _require_staff(by)
     if case.state is not CaseState.CLOSED:
         raise CaseError(_l("Documents can only be deleted once the case is closed."))
+    count = _remove_documents(case)
+    audit.record(by, "landing_case.documents_deleted", case, {"count": count})
+    return count
+
+
+DEFAULT_RETENTION_DAYS = 365
+
+
+def retention_days() -> int:
+    """``LANDING_DOCUMENT_RETENTION_DAYS`` (``KAKEHASHI_LANDING_DOCUMENT_RETENTION_DAYS``), default 365."""
+    return int(current_app.config.get("LANDING_DOCUMENT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+
+
+def purge_expired_documents(*, now: datetime | None = None, days: int | None = None) -> tuple[int, int]:
+    """Delete the documents of cases closed more than ``days`` (the retention setting) ago.
+
+    Rows go now, stored bytes once the caller commits. Safe to repeat: a case whose documents are gone
+    is not touched (nor audited) again. Returns (cases, documents).
+    """
+    days = retention_days() if days is None else days
+    if days < 0:
+        raise ValueError("the retention period cannot be negative")
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    cases = list(
+        db.session.scalars(
+            select(LandingCase)
+            .where(
+                LandingCase.state == CaseState.CLOSED,
+                LandingCase.closed_at.is_not(None),
+                LandingCase.closed_at < cutoff,
+                select(TaskDocument.id)
+                .join(CaseTask, CaseTask.id == TaskDocument.task_id)
+                .where(CaseTask.case_id == LandingCase.id)
+                .exists(),
+            )
+            .order_by(LandingCase.id)
+        )
+    )
+    total = 0
+    for case in cases:
+        count = _remove_documents(case)
+        audit.record(None, "landing_case.documents_purged", case, {"count": count, "retention_days": days})
+        total += count
+    db.session.flush()
+    return len(cases), total
+
+
+def _remove_documents(case: LandingCase) -> int:
     documents = list(
         db.session.scalars(
             select(TaskDocument)
@@ -454,7 +502,6 @@ def delete_case_documents(case: LandingCase, *, by: User) -> int:
     for stored in files:
         storage.remove(stored)
     db.session.flush()
-    audit.record(by, "landing_case.documents_deleted", case, {"count": len(documents)})
     return len(documents)
 
 

@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm, flash_form_errors
+from kakehashi.core.freshness import require_fresh_login
 from kakehashi.core.i18n import pick
 from kakehashi.core.storage import FileTooLarge, download_response
 from kakehashi.core.templating import add_nav, for_signed_in, for_staff
@@ -324,6 +325,7 @@ def remove_document(document_id: int) -> Any:
     access.require(permissions.can_view_case(current_user, task.case), hide=True)
     if not permissions.can_work_on_task(current_user, task):
         return _cannot_work(task)
+    require_fresh_login(back=_task_url(task))
     if not PostForm().validate_on_submit():
         abort(400)
     return _perform(
@@ -454,6 +456,7 @@ def reopen_case(case_id: int) -> Any:
 @access.rule("can_review")
 def delete_documents(case_id: int) -> Any:
     case = _reviewable_case(case_id)
+    require_fresh_login(back=_case_url(case_id) + "#personal-data")
     form = DeleteDocumentsForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
