@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kakehashi.applications.models import APPLICATION_FIELDS, BLINDABLE_FIELDS, ApplicationState
-from kakehashi.core.forms import localized_data, localized_field
+from kakehashi.core.forms import DateRange, localized_data, localized_field
 from kakehashi.core.i18n import country_name, pick
 from kakehashi.core.timezones import to_tokyo, tokyo_to_utc
 
@@ -56,12 +56,12 @@ class CallForm(FlaskForm):
     opens_at = DateTimeLocalField(
         _l("Opens (Japan time)"),
         format="%Y-%m-%dT%H:%M",
-        validators=[InputRequired(message=_l("Enter the date and time the call opens."))],
+        validators=[InputRequired(message=_l("Enter the date and time the call opens.")), DateRange()],
     )
     closes_at = DateTimeLocalField(
         _l("Deadline (Japan time)"),
         format="%Y-%m-%dT%H:%M",
-        validators=[InputRequired(message=_l("Enter the deadline."))],
+        validators=[InputRequired(message=_l("Enter the deadline.")), DateRange()],
     )
     seats = IntegerField(
         _l("Seats in the cohort"), default=10, validators=[InputRequired(), NumberRange(min=0, max=1000)]
@@ -86,6 +86,9 @@ class CallForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.vertical_id.choices = [SelectChoice(v.id, pick(v.name)) for v in verticals]
         self.blind_fields.choices = [SelectChoice(key, label) for key, label in BLINDABLE_FIELDS.items()]
+        for field in (self.opens_at, self.closes_at):  # a time not posted keeps the call's: as Japan time
+            if field.data is not None and field.data.tzinfo is not None:
+                field.data = to_tokyo(field.data).replace(tzinfo=None)
 
     def validate_closes_at(self, field: DateTimeLocalField) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
@@ -179,7 +182,7 @@ class ApplicationForm(FlaskForm):
     overseas_revenue_share = DecimalField(
         _l("Share of revenue from overseas (%)"),
         places=2,
-        validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage from 0 to 100."))],
+        validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage from %(min)s to %(max)s."))],
     )
     why_programme = _text(_l("Why this programme?"))
     deck = FileField(

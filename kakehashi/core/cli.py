@@ -1,4 +1,4 @@
-"""``flask outbox …``"""
+"""``flask outbox …`` and ``flask storage …``"""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from kakehashi.core import outbox
+from kakehashi.core import outbox, scanning
+from kakehashi.core.storage_cli import cleanup_orphans
 
 outbox_cli = AppGroup("outbox", help="Deliver queued email.")
 
@@ -19,3 +20,19 @@ def send(limit: int) -> None:
         raise click.ClickException("MAIL_URL is not set: queued emails stay on the staff outbox page.")
     counts = outbox.send_due(limit=limit)
     click.echo(f"sent {counts['sent']}, retrying {counts['retrying']}, failed {counts['failed']}")
+
+
+storage_cli = AppGroup("storage", help="Stored files.")
+storage_cli.add_command(cleanup_orphans)
+
+
+@storage_cli.command("rescan")
+@click.option("--limit", default=500, show_default=True, help="At most this many pending files per run.")
+def rescan(limit: int) -> None:
+    """Scan files held as pending (the malware scanner was unreachable when they were uploaded)."""
+    if not scanning.configured_address():
+        raise click.ClickException("KAKEHASHI_CLAMAV is not set: there is no scanner to ask.")
+    counts = scanning.rescan_pending(limit=limit)
+    click.echo(f"clean {counts['clean']}, infected {counts['infected']}, still pending {counts['pending']}")
+    if counts["unreachable"]:
+        raise click.ClickException("The malware scanner is unreachable: pending files stay pending.")

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,16 @@ class InvalidTransition(DomainError):
             )
         )
 
+
+NUL_MESSAGE = _l(
+    "The request contained a NUL character (U+0000), which cannot be saved. Please remove it and try again."
+)
+
+CONFLICT_TITLE = _l("Changed at the same moment")
+CONFLICT_MESSAGE = _l(
+    "Someone else changed this at the same moment, so nothing you sent was saved. "
+    "Please reload the page, check it and try again."
+)
 
 CSRF_MESSAGE = _l("The form expired or was sent from elsewhere. Please reload the page and try again.")
 
@@ -64,8 +75,8 @@ def _wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def render_error(code: int, detail: str | None = None) -> tuple[Any, int]:
-    title, message = TITLES.get(code, TITLES[500]), detail or MESSAGES.get(code, MESSAGES[500])
+def render_error(code: int, detail: str | None = None, title: Any = None) -> tuple[Any, int]:
+    title, message = title or TITLES.get(code, TITLES[500]), detail or MESSAGES.get(code, MESSAGES[500])
     if _wants_json():
         return jsonify(error=str(title), message=str(message)), code
     return render_template("errors/error.html", code=code, title=title, message=message), code
@@ -74,9 +85,30 @@ def render_error(code: int, detail: str | None = None) -> tuple[Any, int]:
 def init_app(app: Flask) -> None:
     from kakehashi.extensions import db
 
+    @app.before_request
+    def _refuse_nul_characters() -> Any:
+        # PostgreSQL cannot store or even compare U+0000 in text: refuse it in the path (a feed token)
+        # and in any query or form value or name, for every route at once, before a view sees it.
+        # Uploaded files' bytes are not form values; their names are cleaned by the storage.
+        if "\x00" in request.path:
+            return render_error(400, str(NUL_MESSAGE))
+        for values in (request.args, request.form):
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    return render_error(400, str(NUL_MESSAGE))
+        return None
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
         return render_error(400, str(CSRF_MESSAGE))
+
+    @app.errorhandler(StaleDataError)
+    def _concurrent_change(error: StaleDataError) -> Any:
+        # A versioned row (task, booking, payment, assignment, application) was changed by another
+        # request between our read and our write: the whole transaction is undone, and the user is told.
+        db.session.rollback()
+        log.info("Concurrent change refused on %s %s: %s", request.method, request.path, error)
+        return render_error(409, str(CONFLICT_MESSAGE), CONFLICT_TITLE)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
@@ -85,8 +117,9 @@ def init_app(app: Flask) -> None:
             return error
         if code >= 500:
             db.session.rollback()
-        detail = str(error.message) if code == 413 and hasattr(error, "message") else None
-        return render_error(code, detail)
+        # Our own exceptions (FileTooLarge, FileNotServable, …) carry a translated message and title.
+        detail = str(error.message) if hasattr(error, "message") else None
+        return render_error(code, detail, getattr(error, "title", None))
 
     @app.errorhandler(InternalServerError)
     @app.errorhandler(Exception)

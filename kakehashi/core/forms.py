@@ -1,15 +1,41 @@
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import flash
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from kakehashi.core.outbox import EmailStatus
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds: a bigger one is a database error, not a miss
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class DateRange:
+    """A date people could mean: years 1900 to 2999. Dates at the edges of the calendar overflow time-zone
+    and day arithmetic (``9999-12-31`` plus a day, ``0001-01-01`` in UTC), which were 500s."""
+
+    def __init__(self, earliest: date = EARLIEST_DATE, latest: date = LATEST_DATE) -> None:
+        self.earliest, self.latest = earliest, latest
+
+    def __call__(self, form: Any, field: Any) -> None:
+        value = field.data
+        day = value.date() if isinstance(value, datetime) else value
+        if isinstance(day, date) and not self.earliest <= day <= self.latest:
+            raise ValidationError(
+                _(
+                    "Enter a date between %(earliest)s and %(latest)s.",
+                    earliest=format_date(self.earliest),
+                    latest=format_date(self.latest),
+                )
+            )
 
 
 class PostForm(FlaskForm):
@@ -23,9 +49,9 @@ class AuditFilterForm(FlaskForm):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
     actor = StringField(_l("Actor's email"), validators=[Optional(), Length(max=320)])
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=60)])
-    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1)])
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("Until"), validators=[Optional()])
+    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    since = DateField(_l("From"), validators=[Optional(), DateRange()])
+    until = DateField(_l("Until"), validators=[Optional(), DateRange()])
 
 
 class OutboxFilterForm(FlaskForm):

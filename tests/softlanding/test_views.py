@@ -16,13 +16,14 @@ import pytest
 import time_machine
 from babel.dates import format_date
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from kakehashi.accounts.models import User
 from kakehashi.core.audit import AuditEvent
 from kakehashi.core.storage import StoredFile, backend
+from kakehashi.core.storage_maintenance import list_objects
 from kakehashi.extensions import db
 from kakehashi.softlanding import services
 from kakehashi.softlanding.models import CaseState, LandingCase, TaskComment, TaskDocument, TaskState
@@ -582,3 +583,29 @@ def test_the_index_sends_founders_to_their_case_and_staff_to_the_queue(login_as)
     page = login_as(UserFactory()).get("/landing/")
     assert page.status_code == 200
     assert "You have no landing case." in page.text
+
+
+def test_an_upload_racing_another_change_to_the_step_is_refused_politely_and_keeps_nothing(app, login_as):
+    # Two tabs (or two teammates) change the same step at once: the other request commits between our
+    # read and our write. Simulated at the database edge: just before our UPDATE of the step, its version
+    # moves on, as the other request's commit would have moved it.
+    _staff, founder, case = founder_case()
+    passport = tasks_of(case)["passport"]
+    founder_client = login_as(founder)
+    task_id = passport.id
+
+    def other_request_commits_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE CASE_TASK"):
+            cursor.execute(f"UPDATE case_task SET version = version + 1 WHERE id = {task_id:d}")
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", other_request_commits_first)
+    try:
+        response = upload(founder_client, passport, pdf_bytes())
+    finally:
+        event.remove(engine, "before_cursor_execute", other_request_commits_first)
+
+    assert response.status_code == 409
+    assert shows(response, "Someone else changed this at the same moment, so nothing you sent was saved.")
+    assert (count(TaskDocument), count(StoredFile)) == (0, 0)
+    assert [batch for batch in list_objects(backend()) if batch] == []  # no stored bytes left behind
