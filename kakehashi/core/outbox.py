@@ -5,6 +5,12 @@ current transaction, so a change and the email it causes commit (or roll back) t
 delivers queued rows over SMTP when ``MAIL_URL`` is set, records failures and retries them later with
 back-off; ``flask outbox send`` runs it from cron. Without ``MAIL_URL`` the rows stay queued and staff
 read them on the outbox page (the development set-up).
+
+Delivery is at least once, never silently lost. A run marks its rows sent in the commit that ends it,
+so a sender that dies after the SMTP server accepted a message but before that commit sends it again
+on the next run. The copy carries the same Message-ID (fixed when the row is queued), by which
+receivers drop duplicates. Senders may run at once (cron on several machines, a web worker after its
+response): on PostgreSQL each claims its rows with ``FOR UPDATE SKIP LOCKED`` until its commit.
 """
 
 from __future__ import annotations
@@ -87,6 +93,9 @@ def queue(recipient: Recipient, template: str, **context: Any) -> OutboundEmail:
         template=template,
         subject=subject,
         body_text=body,
+        # Fixed now, with the row: every attempt (a retry after a crash that followed the SMTP server's
+        # acceptance included) carries the same Message-ID, so receivers can drop a duplicate.
+        message_id=make_msgid(domain=_message_domain(current_app.config["MAIL_FROM"])),
     )
     db.session.add(email)
     db.session.flush()

@@ -6,11 +6,16 @@
 - Downloads go through :func:`download_response`, which the download route calls after its permission
   check: local files stream as an attachment, S3 files redirect to a presigned URL that expires in at
   most five minutes and also forces an attachment.
+- When a ClamAV daemon is configured (``KAKEHASHI_CLAMAV``) every upload is scanned before it is stored
+  (:mod:`kakehashi.core.scanning`); a file the scanner could not check is stored as pending and not served.
 """
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -26,12 +31,13 @@ from urllib.parse import quote, unquote, urlsplit
 from babel.numbers import format_decimal
 from flask import current_app, redirect, send_file
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, event
+from sqlalchemy import CheckConstraint, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from kakehashi.core.db import UTCDateTime, utcnow
+from kakehashi.core import scanning
+from kakehashi.core.db import UTCDateTime, str_enum, utcnow
 from kakehashi.core.errors import DomainError
 from kakehashi.core.i18n import current_locale
 from kakehashi.extensions import db
@@ -39,12 +45,26 @@ from kakehashi.extensions import db
 if TYPE_CHECKING:
     from werkzeug.datastructures import FileStorage
 
+log = logging.getLogger(__name__)
+
 CHUNK = 64 * 1024
 MAX_PRESIGN_SECONDS = 300
 
 
+class ScanStatus(enum.StrEnum):
+    """What the malware scanner said. Only ``pending`` and ``infected`` files are never served."""
+
+    NOT_SCANNED = "not_scanned"  # no scanner is configured
+    CLEAN = "clean"
+    PENDING = "pending"  # the scanner was unreachable: ``flask storage rescan`` decides later
+    INFECTED = "infected"  # found by a rescan: the bytes are deleted, the row stays as a record
+
+
 class StoredFile(db.Model):
     __tablename__ = "stored_file"
+    __table_args__ = (
+        CheckConstraint("scan_status IN ('not_scanned', 'clean', 'pending', 'infected')", name="scan_status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -55,6 +75,13 @@ class StoredFile(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    scan_status: Mapped[ScanStatus] = mapped_column(
+        str_enum(ScanStatus, length=20), default=ScanStatus.NOT_SCANNED, server_default=ScanStatus.NOT_SCANNED.value
+    )
+
+    @property
+    def servable(self) -> bool:
+        return self.scan_status not in (ScanStatus.PENDING, ScanStatus.INFECTED)
 
 
 class FileTooLarge(RequestEntityTooLarge):
@@ -83,6 +110,13 @@ def wrong_type_message(kinds: tuple[str, ...]) -> str:
     return str(_l("This file is not a readable %(types)s file.", types=" / ".join(names[k] for k in kinds)))
 
 
+class StorageUnavailable(DomainError):
+    """The storage refused or could not be reached while saving an upload; nothing was stored."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("The file could not be stored, so nothing was saved. Please try again in a few minutes."))
+
+
 class EncryptedPdf(InvalidFileType):
     def __init__(self) -> None:
         super().__init__(
@@ -94,13 +128,17 @@ class EncryptedPdf(InvalidFileType):
 
 
 def looks_like_pdf(fileobj: IO[bytes]) -> bool:
-    """``%PDF-`` within the first KiB (as readers allow) and pypdf can read at least one page."""
+    """The file starts with ``%PDF-`` and pypdf can read at least one page.
+
+    Readers tolerate bytes before the header, but a file that starts as something else (an HTML page
+    with a PDF appended, say) is that something else to a browser's sniffer: it is refused.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     fileobj.seek(0)
     head = fileobj.read(1024)
-    if b"%PDF-" not in head:
+    if not head.lstrip(b" \t\r\n\f").startswith(b"%PDF-"):
         return False
     fileobj.seek(0)
     try:
@@ -170,11 +208,17 @@ class LocalBackend:
 
     def save(self, key: str, fileobj: BinaryIO, *, content_type: str, filename: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        with open(partial, "wb") as out:
-            shutil.copyfileobj(fileobj, out, CHUNK)
-        os.replace(partial, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as out:
+                shutil.copyfileobj(fileobj, out, CHUNK)
+            os.replace(partial, path)
+        except OSError as exc:  # disk full, permissions, a file where a directory should be
+            log.error("Could not store %s: %s", key, exc)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise StorageUnavailable() from exc
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -225,16 +269,23 @@ class S3Backend:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def save(self, key: str, fileobj: BinaryIO, *, content_type: str, filename: str) -> None:
-        self.client.upload_fileobj(
-            fileobj,
-            self.bucket,
-            self._key(key),
-            ExtraArgs={
-                "ContentType": content_type,
-                # S3 metadata is ASCII: keep the original (often Japanese) name percent-encoded.
-                "Metadata": {"original-filename": quote(filename)},
-            },
-        )
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.upload_fileobj(
+                fileobj,
+                self.bucket,
+                self._key(key),
+                ExtraArgs={
+                    "ContentType": content_type,
+                    # S3 metadata is ASCII: keep the original (often Japanese) name percent-encoded.
+                    "Metadata": {"original-filename": quote(filename)},
+                },
+            )
+        except (BotoCoreError, ClientError, Boto3Error) as exc:  # unreachable, refused, no such bucket
+            log.error("Could not store %s in bucket %s: %s", self._key(key), self.bucket, exc)
+            raise StorageUnavailable() from exc
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
@@ -344,19 +395,23 @@ def store_upload(
     """Check and store an uploaded file; add its ``StoredFile`` row to the current transaction.
 
     ``kind`` is one content kind or several accepted ones (the file's content decides which it is;
-    its name and declared type are ignored). Raises :class:`FileTooLarge` (413) or
-    :class:`InvalidFileType`; nothing is stored then.
+    its name and declared type are ignored). Raises :class:`FileTooLarge` (413),
+    :class:`scanning.InfectedFile` or :class:`InvalidFileType`; nothing is stored then. The row's
+    ``scan_status`` says whether a configured scanner cleared the file or could not be reached.
     """
     kinds = (kind,) if isinstance(kind, str) else kind
     limit = max_bytes or current_app.config["UPLOAD_MAX_BYTES"]
     spooled = _spool(upload.stream, limit)
     try:
+        # Scanned first: malware is refused (and audited) as malware whatever type it claims to be.
+        named = _clean_filename(upload.filename or "", "bin")
+        scan_status = ScanStatus(scanning.check_upload(spooled.file, by=by, purpose=purpose, filename=named))
         found = next((k for k in kinds if spooled.size and CONTENT_CHECKS[k][1](spooled.file)), None)
         if found is None:
             raise InvalidFileType() if kinds == ("pdf",) else InvalidFileType(wrong_type_message(kinds))
         content_type = CONTENT_CHECKS[found][0]
+        filename = _matching_extension(_clean_filename(upload.filename or "", EXTENSIONS[found]), found)
         key = f"{purpose}/{utcnow():%Y/%m}/{uuid.uuid4().hex}"
-        filename = _clean_filename(upload.filename or "", EXTENSIONS[found])
         backend().save(key, spooled.file, content_type=content_type, filename=filename)
     finally:
         spooled.file.close()
@@ -369,6 +424,7 @@ def store_upload(
         size=spooled.size,
         sha256=spooled.sha256,
         uploaded_by_id=getattr(by, "id", None),
+        scan_status=scan_status,
     )
     db.session.add(stored)
     db.session.flush()
@@ -388,6 +444,18 @@ def _clean_filename(name: str, kind: str) -> str:
     return name
 
 
+def _matching_extension(name: str, kind: str) -> str:
+    """``photo.pdf`` that is really a PNG is kept as ``photo.png``: the name says what the file is."""
+    stem, dot, extension = name.rpartition(".")
+    if dot and extension.lower() in KIND_EXTENSIONS[kind]:
+        return name
+    if dot and stem and any(extension.lower() in known for known in KIND_EXTENSIONS.values()):
+        return f"{stem}.{EXTENSIONS[kind]}"
+    return f"{name[: 199 - len(EXTENSIONS[kind])]}.{EXTENSIONS[kind]}"
+
+
+KIND_EXTENSIONS = {"pdf": {"pdf"}, "jpeg": {"jpg", "jpeg", "jpe"}, "png": {"png"}}
+
 _PENDING_DELETES = "kakehashi.storage.pending_deletes"
 _NEW_UPLOADS = "kakehashi.storage.new_uploads"
 
@@ -399,19 +467,29 @@ def remove(stored: StoredFile) -> None:
     session.delete(stored)
 
 
+def _delete_quietly(store: Backend, key: str) -> None:
+    """Delete bytes no row points at; if the storage fails now, ``flask storage cleanup-orphans`` will."""
+    try:
+        store.delete(key)
+    except Exception:  # the transaction is already over: never turn it into an error page
+        log.warning("Could not delete %s; it is left for flask storage cleanup-orphans", key, exc_info=True)
+
+
 @event.listens_for(Session, "after_commit")
 def _delete_committed_blobs(session: Session) -> None:
     session.info.pop(_NEW_UPLOADS, None)  # their rows are saved: the bytes stay
     for store, key in session.info.pop(_PENDING_DELETES, []):
-        store.delete(key)
+        _delete_quietly(store, key)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back_blobs(session: Session, previous: Any) -> None:
-    if previous.parent is None:  # the outermost transaction rolled back
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back_blobs(session: Session, transaction: Any) -> None:
+    # The outermost transaction ended without a commit (``after_commit`` has emptied both lists when
+    # it did): rolled back, or closed without either, as at the end of a request that did not commit.
+    if transaction.parent is None:
         session.info.pop(_PENDING_DELETES, None)  # the rows were not deleted: keep their bytes
         for store, key in session.info.pop(_NEW_UPLOADS, []):  # no row will point at these bytes
-            store.delete(key)
+            _delete_quietly(store, key)
 
 
 # Who may download a file is decided by the feature that owns the file's purpose.
@@ -432,6 +510,26 @@ def can_download(user: Any, stored: StoredFile) -> bool:
     return bool(rule and rule(user, stored))
 
 
+class FileNotServable(HTTPException):
+    """A file the malware scanner has not cleared: still being checked (409) or removed as infected (410)."""
+
+    def __init__(self, stored: StoredFile) -> None:
+        pending = stored.scan_status is ScanStatus.PENDING
+        self.code = 409 if pending else 410
+        self.title = _l("File being checked") if pending else _l("File removed")
+        self.message = (
+            _l("This file is still being checked for viruses. Please try again in a few minutes.")
+            if pending
+            else _l("This file was removed because the virus scanner found malware in it.")
+        )
+        super().__init__(description=str(self.message))
+
+
 def download_response(stored: StoredFile, *, filename: str | None = None) -> Response:
-    """The file as an attachment, named ``filename`` if given (e.g. to keep a blind review blind)."""
+    """The file as an attachment, named ``filename`` if given (e.g. to keep a blind review blind).
+
+    Raises :class:`FileNotServable` for a file the scanner has not cleared (pending or infected).
+    """
+    if not stored.servable:
+        raise FileNotServable(stored)
     return backend().download(stored, filename)
