@@ -34,6 +34,13 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     settings.update(overrides or {})
     app.config.update(configuration.finalise(settings))
     app.debug = bool(app.config["DEBUG"])
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        # Behind that many reverse proxies, the client's address and scheme come from X-Forwarded-For and
+        # X-Forwarded-Proto (set by the proxies, not trusted beyond them): rate limits and the audit trail
+        # see the client, not the load balancer.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.testing = bool(app.config["TESTING"])
     if app.config["DATABASE_URL"].startswith("sqlite:///") or app.config["STORAGE_URL"].startswith("file://"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -108,7 +115,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from kakehashi.accounts.cli import users_cli
     from kakehashi.cohorts.cli import cohorts_cli
-    from kakehashi.core.cli import outbox_cli
+    from kakehashi.core.cli import outbox_cli, storage_cli
     from kakehashi.demo import demo_command
     from kakehashi.partners.cli import partners_cli
     from kakehashi.payments.cli import payments_cli
@@ -117,6 +124,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(cohorts_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(storage_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(softlanding_cli)
     app.cli.add_command(payments_cli)

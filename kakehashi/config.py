@@ -8,11 +8,18 @@ conventionally name without a prefix (``DATABASE_URL``, ``SECRET_KEY``, ``STORAG
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 DEV_SECRET_KEY = "dev-only-not-secret-kakehashi"  # noqa: S105 - refused in production below
 MIN_SECRET_KEY_LENGTH = 32
+# "Keep me signed in" lasts at most this long; production refuses a longer REMEMBER_COOKIE_DURATION.
+MAX_REMEMBER_DURATION = timedelta(days=30)
+# Cookie names with the ``__Host-`` prefix: browsers accept them only when Secure, for Path=/ and with
+# no Domain, so a subdomain or a plain-HTTP page can neither set nor overwrite them.
+HOST_SESSION_COOKIE = "__Host-session"
+HOST_REMEMBER_COOKIE = "__Host-remember_token"
 
 UNPREFIXED = (
     "DATABASE_URL",
@@ -52,7 +59,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Stripe's real API unless set (tests point it at a local stand-in); both keys above enable Stripe.
         "STRIPE_API_BASE": None,
         "STRIPE_MAX_NETWORK_RETRIES": 2,
+        # ClamAV: ``tcp://host:port`` or clamd's unix socket; unset means uploads are not scanned.
+        "CLAMAV": None,
+        "CLAMAV_TIMEOUT": 30,
+        # Sensitive actions (email/password change, granting staff, deleting documents, exports) need a
+        # password entered within this many minutes.
+        "FRESH_LOGIN_MINUTES": 15,
+        # ``flask softlanding purge-documents`` deletes a closed case's documents this many days after it closed.
+        "LANDING_DOCUMENT_RETENTION_DAYS": 365,
         "BASE_URL": "http://127.0.0.1:5000",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted (0: none).
+        "TRUSTED_PROXIES": 0,
         # Uploads: the request ceiling; each purpose sets its own lower limit.
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
@@ -65,11 +82,20 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_ENABLED": True,
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
+        # Cookies: production forces Secure and HttpOnly and the ``__Host-`` names (see ``finalise``).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
+        # Sessions are browser-session cookies (not permanent); Flask still refuses one signed longer ago
+        # than this. It is re-signed only when the session changes, so an idle sign-in without "keep me
+        # signed in" ends after 12 hours.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": False,
+        # Flask-Login's default is a year. Not refreshed on each request: the browser drops it this long
+        # after sign-in (the cookie carries no date; a copied one stops working when the password changes).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": None,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
@@ -116,9 +142,7 @@ def finalise(config: dict[str, Any]) -> dict[str, Any]:
             )
         if config.get("DEBUG"):
             raise ConfigError("Debug mode must not be enabled in production (KAKEHASHI_DEBUG).")
-        config.setdefault("SESSION_COOKIE_SECURE", True)
-        config["SESSION_COOKIE_SECURE"] = True
-        config["REMEMBER_COOKIE_SECURE"] = True
+        _secure_cookies(config)
         config["PREFERRED_URL_SCHEME"] = "https"
     elif not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = DEV_SECRET_KEY
@@ -126,6 +150,32 @@ def finalise(config: dict[str, Any]) -> dict[str, Any]:
     config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
     config["RATELIMIT_HEADERS_ENABLED"] = True
     return config
+
+
+def _duration(value: Any) -> timedelta:
+    """A duration given as a ``timedelta`` or as seconds (the environment's form)."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=int(value))
+
+
+def _secure_cookies(config: dict[str, Any]) -> None:
+    """Production cookies: Secure, HttpOnly, SameSite Lax or Strict, ``__Host-`` names, short remember-me."""
+    for prefix in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+        config[f"{prefix}_SECURE"] = True
+        config[f"{prefix}_HTTPONLY"] = True
+        samesite = config.setdefault(f"{prefix}_SAMESITE", "Lax")
+        if samesite not in {"Lax", "Strict"}:
+            raise ConfigError(f"{prefix}_SAMESITE must be Lax or Strict in production, not {samesite!r}.")
+    config["REMEMBER_COOKIE_DURATION"] = remember = _duration(config.get("REMEMBER_COOKIE_DURATION") or 0)
+    if not timedelta(0) < remember <= MAX_REMEMBER_DURATION:
+        raise ConfigError(
+            f"REMEMBER_COOKIE_DURATION must be positive and at most {MAX_REMEMBER_DURATION.days} days in production."
+        )
+    # ``__Host-`` works only for a cookie on the whole site (Path=/) without a Domain attribute.
+    whole_site = config.get("APPLICATION_ROOT", "/") == "/"
+    if whole_site and not config.get("SESSION_COOKIE_DOMAIN") and config.get("SESSION_COOKIE_PATH") in (None, "/"):
+        config.setdefault("SESSION_COOKIE_NAME", HOST_SESSION_COOKIE)
+    if not config.get("REMEMBER_COOKIE_DOMAIN") and config.get("REMEMBER_COOKIE_PATH", "/") == "/":
+        config.setdefault("REMEMBER_COOKIE_NAME", HOST_REMEMBER_COOKIE)
 
 
 def normalise_database_url(url: str) -> str:

@@ -115,3 +115,28 @@ def test_with_redis_the_limit_is_shared_by_every_app_server(another_app, redis_u
     assert attempt(second.test_client()).status_code == 429
     limiter.init_app(first)
     assert attempt(first.test_client()).status_code == 429
+
+
+def _attempt_through_proxy(client, forwarded_for, proxy="10.0.0.2"):
+    return client.post(
+        "/login?lang=en",
+        data={"email": "hana@example.org", "password": "wrong password"},
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": proxy},
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(another_app):
+    # Behind a load balancer every request comes from its address: without TRUSTED_PROXIES the whole
+    # city would share one sign-in budget; with it, the limit counts the client named by the proxy.
+    client = another_app(TRUSTED_PROXIES=1, RATELIMIT_ENABLED=True).test_client()
+    for _ in range(11):
+        _attempt_through_proxy(client, "198.51.100.7")
+    assert _attempt_through_proxy(client, "198.51.100.7").status_code == 429
+    assert _attempt_through_proxy(client, "203.0.113.9").status_code == 200
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_escape_the_limit(client):
+    for index in range(11):
+        _attempt_through_proxy(client, f"203.0.113.{index}", proxy="198.51.100.7")
+    assert _attempt_through_proxy(client, "192.0.2.99", proxy="198.51.100.7").status_code == 429

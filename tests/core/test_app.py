@@ -172,18 +172,27 @@ def test_pages_carry_a_strict_content_security_policy(client):
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
-    assert "frame-ancestors 'none'" in csp
+    assert "frame-ancestors 'self'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
-def test_pages_contain_no_inline_script(client):
+def test_pages_contain_no_inline_script(client, login_as):
     import re
 
-    for path in ["/", "/login", "/register", "/password/forgot", "/calls/", "/hubs/"]:
-        html = client.get(path).text
-        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
-        assert all("src=" in attrs and not body.strip() for attrs, body in scripts), path
+    from tests.factories import StaffFactory
+
+    def check(browser, paths):
+        for path in paths:
+            response = browser.get(path)
+            assert response.status_code == 200, path
+            scripts = re.findall(r"<script([^>]*)>(.*?)</script>", response.text, re.S)
+            assert scripts, path  # Bootstrap's bundle at least
+            assert all("src=" in attrs and not body.strip() for attrs, body in scripts), path
+            assert not re.search(r"\son[a-z]+\s*=", response.text), path  # no inline event handlers
+
+    check(client, ["/", "/login", "/register", "/password/forgot", "/calls/"])
+    check(login_as(StaffFactory()), ["/", "/kpis/", "/partners/", "/landing/cases/", "/admin/users", "/cohorts/"])
 
 
 def test_bootstrap_is_served_by_the_app_not_a_cdn(client):
