@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from kakehashi.accounts.models import Startup, StartupMember
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState
@@ -95,12 +95,16 @@ class ApplicationFilters:
 
 
 def call_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
-    """The staff list of a call's applications, filtered, with startup and deck loaded in the same query."""
+    """The staff list of a call's applications, filtered, with startup and deck loaded in the same query.
+
+    The startup comes from the join the filters use (``contains_eager``), not from a second join of the
+    same table.
+    """
     query = (
         select(Application)
         .join(Startup, Application.startup_id == Startup.id)
         .where(Application.call_id == call.id)
-        .options(joinedload(Application.startup), joinedload(Application.deck))
+        .options(contains_eager(Application.startup), joinedload(Application.deck))
     )
     if filters.q:
         query = query.where(Startup.search_name.contains(filters.q.lower(), autoescape=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Float, case, func, select, type_coerce
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from kakehashi.accounts.models import Startup
 from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Score
@@ -63,10 +63,23 @@ def scale_range(call: Call) -> float:
 
 def ranking(call: Call) -> list[tuple[Application, Result]]:
     """Every judged application of the call with its result (four queries in all)."""
+    # Only the columns the ranking shows (and its export): an application's answers are long texts that
+    # 500 rows would load for nothing. Reading any other column of these rows raises instead of
+    # quietly loading it one row at a time.
     applications = db.session.scalars(
         select(Application)
         .where(Application.call_id == call.id, Application.state.in_(RANKED_STATES))
-        .options(joinedload(Application.startup))
+        .options(
+            load_only(
+                Application.id,
+                Application.call_id,
+                Application.startup_id,
+                Application.state,
+                Application.decision,
+                raiseload=True,
+            ),
+            joinedload(Application.startup).load_only(Startup.id, Startup.name, raiseload=True),
+        )
         .order_by(Application.id)
     ).all()
     counts = assignment_counts(call)
@@ -79,12 +92,21 @@ def ranking(call: Call) -> list[tuple[Application, Result]]:
 
 
 def judge_queue(user: Any) -> list[JudgeAssignment]:
-    """A judge's assignments across calls (not the conflicted ones), with application and call loaded."""
+    """A judge's assignments across calls (not the conflicted ones), with application and call loaded.
+
+    The application's columns the queue needs are joined; its call (and the call's vertical) come in one
+    more query (``selectinload``): joined, each call's JSON texts were decoded again for every row.
+    """
     return list(
         db.session.scalars(
             select(JudgeAssignment)
             .where(JudgeAssignment.judge_id == user.id, JudgeAssignment.state != AssignmentState.CONFLICTED)
-            .options(joinedload(JudgeAssignment.application).joinedload(Application.call).joinedload(Call.vertical))
+            .options(
+                joinedload(JudgeAssignment.application)
+                .load_only(Application.id, Application.call_id, Application.startup_id, raiseload=True)
+                .selectinload(Application.call)
+                .joinedload(Call.vertical)
+            )
             .order_by(JudgeAssignment.call_id.desc(), JudgeAssignment.id)
         )
     )

@@ -29,6 +29,7 @@ from kakehashi.core import audit
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm
+from kakehashi.core.freshness import fresh_login_required
 from kakehashi.core.i18n import current_locale, pick
 from kakehashi.extensions import db
 
@@ -255,6 +256,7 @@ def release(call_id: int) -> Any:
 
 @bp.get("/admin/calls/<int:call_id>/ranking.<any(csv, xlsx):fmt>")
 @access.staff
+@fresh_login_required
 def ranking_export(call_id: int, fmt: str) -> Any:
     call = access.load_or_404(Call, call_id)
     table = exports.ranking_table(call)
