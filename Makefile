@@ -25,9 +25,14 @@ demo: $(VENV)/.installed
 	KAKEHASHI_ENV=development $(BIN)/flask demo
 	KAKEHASHI_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## test: the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
+## test: the whole suite except the browser journeys (SQLite; PostgreSQL when DATABASE_URL is set)
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+## browser: the real-browser journeys in headless Chromium (installs chromium; see .ci/browser.sh)
+.PHONY: browser
+browser:
+	.ci/browser.sh $(PYTEST_ARGS)
 
 ## translations: extract strings, update the catalogues, compile them
 translations: $(VENV)/.installed-dev
@@ -39,6 +44,15 @@ translations: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+
+## bench: the performance benchmark at realistic scale (bench/run.py): SQLite, or PostgreSQL when
+## DATABASE_URL is set (an empty scratch database); e.g. BENCH_ARGS="--duration 20". Installs wrk if missing.
+.PHONY: bench
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q --no-install-recommends wrk >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends wrk >/dev/null; }; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
