@@ -593,6 +593,7 @@ def test_an_upload_racing_another_change_to_the_step_is_refused_politely_and_kee
     passport = tasks_of(case)["passport"]
     founder_client = login_as(founder)
     task_id = passport.id
+    stored_before = {item.key for batch in list_objects(backend()) for item in batch}
 
     def other_request_commits_first(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("UPDATE CASE_TASK"):
@@ -608,4 +609,5 @@ def test_an_upload_racing_another_change_to_the_step_is_refused_politely_and_kee
     assert response.status_code == 409
     assert shows(response, "Someone else changed this at the same moment, so nothing you sent was saved.")
     assert (count(TaskDocument), count(StoredFile)) == (0, 0)
-    assert [batch for batch in list_objects(backend()) if batch] == []  # no stored bytes left behind
+    stored_after = {item.key for batch in list_objects(backend()) for item in batch}
+    assert stored_after == stored_before  # the bytes it stored were deleted with the rollback
