@@ -7,9 +7,9 @@ assignments with 6 scores each, 600 cohort startups with 3,000 funding rounds, 2
 Rows are valid (CHECK constraints, the state rules the services keep: a decision only on decided
 applications, a task done only after the tasks it depends on, …). Ids are given explicitly on an empty
 database, so nothing needs RETURNING; PostgreSQL's sequences are moved past them at the end. No ORM
-events run (``@validates``, audit rows): derived columns (``search_name``, ``amount_jpy``, fees) are
-computed here the way the models compute them. Only the accounts the benchmark signs in with get an
-argon2 hash (one hash, shared). Deterministic for a given seed.
+events run (``@validates``, audit rows): derived columns (``search_name``, ``amount_jpy``, fees, a
+submitted review's ``review_score``) are computed here the way the models and services compute them.
+Only the accounts the benchmark signs in with get an argon2 hash (one hash, shared). Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select, text
 
 from kakehashi.accounts.models import MemberRole, Startup, StartupMember, User
 from kakehashi.applications.judging.models import AssignmentState, CallJudge, JudgeAssignment, Recommendation, Score
+from kakehashi.applications.judging.ranking import weighted_mean
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion, Vertical
 from kakehashi.cohorts.models import (
     AnnualReport,
@@ -447,6 +448,11 @@ def generate(app: Flask, *, seed: int = 42) -> BenchData:
                                 "value": min(max(value, 1), 5),
                             }
                         )
+                    # The derived review score, as the scoring service stores it (criterion weights 1 + c % 3).
+                    own = scores[-N_CRITERIA:]
+                    assignments[-1]["review_score"] = weighted_mean(
+                        (row["value"], Decimal(1 + c % 3)) for c, row in enumerate(own)
+                    )
         assert extra == 0 and len(assignments) == N_ASSIGNMENTS, (extra, len(assignments))
 
         # --- cohort trackers -------------------------------------------------------------------------

@@ -79,6 +79,7 @@ def _import_models() -> None:
     import kakehashi.applications.models  # noqa: F401
     import kakehashi.cohorts.models  # noqa: F401
     import kakehashi.core.audit  # noqa: F401
+    import kakehashi.core.cache  # noqa: F401
     import kakehashi.core.outbox  # noqa: F401
     import kakehashi.core.storage  # noqa: F401
     import kakehashi.partners.models  # noqa: F401

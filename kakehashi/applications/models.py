@@ -307,3 +307,9 @@ class Application(TimestampMixin, db.Model):
             raise InvalidTransition(self.state, new)
         old, self.state = self.state, new
         audit.record(by, "application.state", self, {"from": old.value, "to": new.value})
+
+
+# The staff list's order (newest submission first, drafts last). PostgreSQL's index says
+# ``submitted_at DESC NULLS LAST`` (migration 0008); SQLite puts NULLs last in DESC order anyway and
+# refuses NULLS LAST in an index.
+Index("ix_application_call_submitted", Application.call_id, Application.submitted_at.desc(), Application.id.desc())

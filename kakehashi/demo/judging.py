@@ -88,6 +88,7 @@ def load_judging(password: str) -> bool:
         )
         assignment.transition_to(AssignmentState.SUBMITTED, by=db.session.get(User, assignment.judge_id))
         assignment.submitted_at = now
+    judging.recompute_review_scores(closed)
     if decided is not None:
         decisions.form_cohort(decided, by=staff)
     db.session.commit()

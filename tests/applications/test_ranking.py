@@ -31,6 +31,7 @@ from kakehashi.applications.judging.ranking import (
     rank_applications,
     weighted_mean,
 )
+from kakehashi.applications.judging.services import recompute_review_scores
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion
 from kakehashi.cohorts.models import Cohort, CohortMember
 from kakehashi.core.audit import AuditEvent
@@ -118,6 +119,8 @@ def review(
     db.session.add_all(
         Score(assignment_id=assignment.id, criterion_id=c.id, value=v) for c, v in zip(criteria, values, strict=True)
     )
+    # Written directly, not through the scoring service: store the derived score as the service does.
+    assignment.review_score = weighted_mean((v, c.weight) for c, v in zip(criteria, values, strict=True))
     db.session.commit()
     return assignment
 
@@ -900,6 +903,7 @@ def bulk_call(applications: int) -> Call:
             for k, c in enumerate(criteria)
         ],
     )
+    recompute_review_scores(call)  # the scores were written in bulk, not through the scoring service
     db.session.commit()
     return call
 

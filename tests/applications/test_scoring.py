@@ -398,6 +398,42 @@ def test_a_submitted_review_is_stored_and_its_weighted_mean_is_the_rankings(clie
     assert result.score == pytest.approx(19 / 6)
 
 
+def test_submitting_stores_the_review_score_and_updating_the_review_changes_it(client, login_as):
+    setup = make_judging(applications=1, judges=1, per_application=1)
+    assignment = setup.assignment(setup.judges[0])
+    login_as(setup.judges[0])
+
+    save_draft(client, assignment, review(setup.criteria, [4, 1, None], recommendation="maybe"))
+    db.session.refresh(assignment)
+    assert assignment.review_score is None  # a draft is not a review yet
+
+    submit_review(client, assignment, review(setup.criteria, [4, 1, 5], recommendation="maybe"))
+    db.session.refresh(assignment)
+    assert assignment.review_score == pytest.approx(19 / 6)  # weights 3, 2, 1
+
+    submit_review(client, assignment, review(setup.criteria, [2, 2, 2], recommendation="maybe"))
+    db.session.refresh(assignment)
+    assert assignment.review_score == pytest.approx(2.0)
+
+
+def test_recomputing_review_scores_matches_what_scoring_stored(client, login_as):
+    setup = make_judging(applications=2, judges=1, per_application=1)
+    judge = setup.judges[0]
+    login_as(judge)
+    for assignment, values in zip(
+        db.session.scalars(select(JudgeAssignment).order_by(JudgeAssignment.id)).all(),
+        ([4, 1, 5], [5, 5, 1]),
+        strict=True,
+    ):
+        submit_review(client, assignment, review(setup.criteria, values, recommendation="accept"))
+    stored = dict(db.session.execute(select(JudgeAssignment.id, JudgeAssignment.review_score)).all())
+
+    services.recompute_review_scores(setup.call)
+
+    again = dict(db.session.execute(select(JudgeAssignment.id, JudgeAssignment.review_score)).all())
+    assert again == pytest.approx(stored) and sorted(stored.values()) == pytest.approx([19 / 6, 26 / 6])
+
+
 def test_every_submission_is_audited(client, login_as):
     setup = make_judging(applications=1, judges=1, per_application=1)
     assignment = setup.assignment(setup.judges[0])

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kakehashi.core import audit
@@ -97,6 +97,8 @@ class JudgeAssignment(db.Model):
     __table_args__ = (
         UniqueConstraint("application_id", "judge_id"),
         Index("ix_judge_assignment_judge_state", "judge_id", "state"),
+        # The ranking reads a call's submitted reviews and their scores from this index alone.
+        Index("ix_judge_assignment_call_state_score", "call_id", "state", "application_id", "judge_id", "review_score"),
     )
 
     # A submitted review stays editable (re-submitted) while judging is open; a conflicted
@@ -118,6 +120,9 @@ class JudgeAssignment(db.Model):
     conflict_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Derived: the submitted review's weighted mean of its criterion scores (None until submitted).
+    # Written only by ``services.save_review`` (``ranking.weighted_mean``), in the scores' transaction.
+    review_score: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(default=1)
 
     application: Mapped[Application] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, case, func, select, type_coerce
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, load_only
 
 from kakehashi.accounts.models import Startup
@@ -12,7 +12,12 @@ from kakehashi.applications.judging.models import AssignmentState, JudgeAssignme
 from kakehashi.applications.judging.ranking import Result, Review, rank_applications
 from kakehashi.applications.models import Application, ApplicationState, Call, Criterion
 from kakehashi.cohorts.models import Cohort, CohortMember
+from kakehashi.core import cache
 from kakehashi.extensions import db
+
+# The ranking (and the page rendered from it) is derived from these rows: any change to them gives the
+# "judging" cache namespace a new token (``core.cache``).
+cache.watch("judging", Call, Criterion, Application, Startup, JudgeAssignment)
 
 RANKED_STATES = (
     ApplicationState.SUBMITTED,
@@ -24,16 +29,15 @@ RANKED_STATES = (
 
 
 def review_scores(call: Call) -> list[Review]:
-    """Each submitted review's weighted mean, computed by the database."""
-    # Read back as a float: typed as the weight's Numeric(6, 2), SQLite's result would be rounded to
-    # two decimals before normalisation (PostgreSQL's would not).
-    weighted = type_coerce(func.sum(Score.value * Criterion.weight) / func.sum(Criterion.weight), Float)
+    """Each submitted review's weighted mean, as the scoring service stored it (``review_score``)."""
     rows = db.session.execute(
-        select(JudgeAssignment.application_id, JudgeAssignment.judge_id, weighted)
-        .join(Score, Score.assignment_id == JudgeAssignment.id)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .where(JudgeAssignment.call_id == call.id, JudgeAssignment.state == AssignmentState.SUBMITTED)
-        .group_by(JudgeAssignment.id, JudgeAssignment.application_id, JudgeAssignment.judge_id)
+        select(JudgeAssignment.application_id, JudgeAssignment.judge_id, JudgeAssignment.review_score)
+        .where(
+            JudgeAssignment.call_id == call.id,
+            JudgeAssignment.state == AssignmentState.SUBMITTED,
+            JudgeAssignment.review_score.is_not(None),
+        )
+        .order_by(JudgeAssignment.id)
     )
     return [Review(application_id, judge_id, float(score)) for application_id, judge_id, score in rows]
 

@@ -8,6 +8,7 @@ which tells each applicant in their language, moves the call to decided and form
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -25,7 +27,7 @@ from kakehashi.applications.judging import decisions, exports, queries, services
 from kakehashi.applications.judging.ranking import DISAGREEMENT_SHARE, MIN_REVIEWS, Result
 from kakehashi.applications.judging.views import bp
 from kakehashi.applications.models import APPLICATION_STATE_LABELS, Application, ApplicationState, Call, CallState
-from kakehashi.core import audit
+from kakehashi.core import audit, cache
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm
@@ -104,6 +106,39 @@ def _decision_counts(rows: Sequence[Row]) -> dict[str, int]:
     return counts
 
 
+@dataclass(frozen=True)
+class RankedTable:
+    """What the ranking page derives from a call's applications and reviews (cached: ``core.cache``)."""
+
+    table: Markup  # the rendered rows (up to thousands): rendering them is most of the page's cost
+    counts: dict[str, int]
+    rows: int
+    any_fallback: bool
+    any_disagreement: bool
+
+
+def _ranked_table(call: Call, sort: str, locale: str, judging_open: bool) -> RankedTable:
+    rows = sorted(queries.ranking(call), key=_sort_key(sort, locale))
+    table = render_template(
+        "judging/_ranking_table.html",
+        call=call,
+        rows=rows,
+        sort=sort,
+        judging_open=judging_open,
+        min_reviews=MIN_REVIEWS,
+        # Translated once for the whole table, not once per row.
+        locale=locale,
+        state_labels={state: state.label for state in ApplicationState},
+    )
+    return RankedTable(
+        table=Markup(table),  # noqa: S704 - our own template's output, escaped when rendered
+        counts=_decision_counts(rows),
+        rows=len(rows),
+        any_fallback=any(result.fallback_judges for _a, result in rows),
+        any_disagreement=any(result.disagreement for _a, result in rows),
+    )
+
+
 @bp.get("/admin/calls/<int:call_id>/ranking")
 @access.staff
 def ranking(call_id: int) -> Any:
@@ -112,28 +147,33 @@ def ranking(call_id: int) -> Any:
     if sort not in SORTS:
         sort = DEFAULT_SORT
     locale = current_locale()
-    rows = sorted(queries.ranking(call), key=_sort_key(sort, locale))
-    counts = _decision_counts(rows)
+    judging_open = services.judging_open(call)
+    # Everything the table shows comes from the "judging" models (core.cache watches them); the key holds
+    # the rest: the call and its state, the order, the language, and where the app is mounted (links).
+    ranked = cache.cached(
+        "judging",
+        ("ranking", call.id, call.state.value, sort, locale, request.script_root),
+        lambda: _ranked_table(call, sort, locale, judging_open),
+    )
+    counts = ranked.counts
     return render_template(
         "judging/ranking.html",
         call=call,
-        rows=rows,
+        ranked=ranked,
+        rows=ranked.rows,
         sort=sort,
         counts=counts,
         accepted=counts[ApplicationState.ACCEPTED.value],
         undecided=counts[UNDECIDED],
         cohort=queries.cohort_of(call),
-        judging_open=services.judging_open(call),
-        any_fallback=any(result.fallback_judges for _a, result in rows),
-        any_disagreement=any(result.disagreement for _a, result in rows),
+        judging_open=judging_open,
+        any_fallback=ranked.any_fallback,
+        any_disagreement=ranked.any_disagreement,
         min_reviews=MIN_REVIEWS,
         disagreement_share=DISAGREEMENT_SHARE * 100,
         bulk_form=BulkDecisionForm(formdata=None),
         form=PostForm(),
         decision_choices=DECISION_CHOICES,
-        # Translated once for the whole table, not once per row.
-        locale=locale,
-        state_labels={state: state.label for state in ApplicationState},
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from kakehashi.applications.judging.models import (
     Recommendation,
     Score,
 )
+from kakehashi.applications.judging.ranking import weighted_mean
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion
 from kakehashi.core import audit, outbox
 from kakehashi.core.db import utcnow
@@ -328,6 +330,28 @@ def criteria_of(call: Call) -> list[Criterion]:
     )
 
 
+def recompute_review_scores(call: Call) -> None:
+    """Store ``review_score`` for every submitted review of ``call`` from its scores (``save_review`` does it
+    one review at a time; this is for reviews written in bulk, e.g. the demo data)."""
+    rows = db.session.execute(
+        select(Score.assignment_id, Score.value, Criterion.weight)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .join(JudgeAssignment, JudgeAssignment.id == Score.assignment_id)
+        .where(JudgeAssignment.call_id == call.id, JudgeAssignment.state == AssignmentState.SUBMITTED)
+    ).all()
+    by_assignment: dict[int, list[tuple[int, Decimal]]] = {}
+    for assignment_id, value, weight in rows:
+        by_assignment.setdefault(assignment_id, []).append((value, weight))
+    for assignment in db.session.scalars(
+        select(JudgeAssignment).where(
+            JudgeAssignment.call_id == call.id, JudgeAssignment.state == AssignmentState.SUBMITTED
+        )
+    ):
+        pairs = by_assignment.get(assignment.id)
+        assignment.review_score = weighted_mean(pairs) if pairs else None
+    db.session.flush()
+
+
 def save_review(
     assignment: JudgeAssignment,
     *,
@@ -373,6 +397,7 @@ def save_review(
             raise IncompleteReview(missing)
         assignment.transition_to(AssignmentState.SUBMITTED, by=by)
         assignment.submitted_at = now or utcnow()
+        assignment.review_score = weighted_mean((scores[c.id], c.weight) for c in criteria)  # type: ignore[misc]
     audit.record(
         by,
         "judging.review_submitted" if submit else "judging.review_saved",

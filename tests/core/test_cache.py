@@ -1,0 +1,63 @@
+"""core.cache: values derived from watched models are reused until a committed change to those models."""
+
+from __future__ import annotations
+
+from kakehashi.applications.models import Vertical
+from kakehashi.core import cache
+from kakehashi.extensions import db
+from tests.factories import UserFactory, VerticalFactory
+
+cache.watch("test-verticals", Vertical)
+
+
+def names() -> list[str]:
+    return sorted(v.name["en"] for v in db.session.query(Vertical))
+
+
+def cached_names(calls: list[int]) -> list[str]:
+    def compute() -> list[str]:
+        calls.append(1)
+        return names()
+
+    return cache.cached("test-verticals", "names", compute)
+
+
+def test_a_value_is_computed_once_until_a_committed_change():
+    VerticalFactory(name={"en": "Health", "ja": "医療"})
+    db.session.commit()
+    calls: list[int] = []
+    assert cached_names(calls) == ["Health"]
+    assert cached_names(calls) == ["Health"]
+    assert len(calls) == 1
+
+    VerticalFactory(name={"en": "Energy", "ja": "エネルギー"})
+    db.session.commit()
+    assert cached_names(calls) == ["Energy", "Health"]
+    assert len(calls) == 2
+
+
+def test_uncommitted_changes_are_shown_and_never_cached_and_a_rollback_leaves_nothing_stale():
+    VerticalFactory(name={"en": "Health", "ja": "医療"})
+    db.session.commit()
+    calls: list[int] = []
+    assert cached_names(calls) == ["Health"]
+
+    db.session.add(Vertical(name={"en": "Energy", "ja": "エネルギー"}))  # in this transaction, not committed
+    assert cached_names(calls) == ["Energy", "Health"]  # the transaction's own data
+    db.session.rollback()
+
+    assert cached_names(calls) == ["Health"]
+    VerticalFactory(name={"en": "Mobility", "ja": "モビリティ"})
+    db.session.commit()
+    assert cached_names(calls) == ["Health", "Mobility"]
+
+
+def test_a_change_to_a_row_not_watched_keeps_the_value():
+    VerticalFactory(name={"en": "Health", "ja": "医療"})
+    db.session.commit()
+    calls: list[int] = []
+    cached_names(calls)
+    UserFactory()
+    db.session.commit()
+    cached_names(calls)
+    assert len(calls) == 1
