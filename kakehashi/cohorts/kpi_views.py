@@ -21,8 +21,9 @@ from kakehashi.cohorts.kpi_forms import KpiTargetsForm
 from kakehashi.cohorts.kpis import DEFINITIONS, Indicator, Unit
 from kakehashi.cohorts.models import AnnualReport, FundingRound, ValuationMark
 from kakehashi.cohorts.views import bp
-from kakehashi.core import audit
+from kakehashi.core import audit, cache
 from kakehashi.core import permissions as access
+from kakehashi.core.db import utcnow
 from kakehashi.core.freshness import fresh_login_required
 from kakehashi.core.i18n import current_locale, pick
 from kakehashi.core.money import format_money_compact
@@ -175,15 +176,25 @@ def _charts(fy: int, years: list[int], results: dict[Indicator, kpis.Result]) ->
 # --- pages ------------------------------------------------------------------------------------------
 
 
-@bp.get("/kpis/")
-@access.staff
-def kpis_dashboard() -> Any:
-    fy = _fiscal_year()
+def _dashboard(fy: int) -> tuple[list[int], list[kpis.Result], dict[str, Any]]:
     years = kpis.fiscal_years_with_data()
     if fy not in years:
         years = sorted({*years, fy})
     results = kpis.summary(fy)
-    by_indicator = {r.indicator: r for r in results}
+    return years, results, _charts(fy, years, {r.indicator: r for r in results})
+
+
+@bp.get("/kpis/")
+@access.staff
+def kpis_dashboard() -> Any:
+    fy = _fiscal_year()
+    # The figures and charts come from the "kpis" models (core.cache watches them) and from the clock
+    # (today, how much of a period or a call has elapsed): the key holds the minute, so a figure that
+    # moves with time alone is at most a minute old; any change to the data shows at once.
+    minute = utcnow().replace(second=0, microsecond=0)
+    years, results, charts_ = cache.cached(
+        "kpis", ("dashboard", fy, current_locale(), minute.isoformat()), lambda: _dashboard(fy)
+    )
     start, end = fiscal_year_bounds(fy)
     return render_template(
         "cohorts/kpis.html",
@@ -193,7 +204,7 @@ def kpis_dashboard() -> Any:
         end=end,
         period=kpis.Period.of(fy),
         results=results,
-        charts=_charts(fy, years, by_indicator),
+        charts=charts_,
         show=show,
         Unit=Unit,
         Indicator=Indicator,

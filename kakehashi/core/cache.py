@@ -66,7 +66,7 @@ def _pending(session: Session) -> set[str]:
 @event.listens_for(Session, "before_flush")
 def _collect(session: Session, _context: Any, _instances: Any) -> None:
     changed = [*session.new, *session.deleted]
-    changed += [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    changed += [obj for obj in session.dirty if session.is_modified(obj)]
     for obj in changed:
         names = _namespaces(type(obj))
         if names:

@@ -278,3 +278,24 @@ def test_valuation_and_report_exports_list_the_years_rows(login_as, what):
     data = login_as(StaffFactory()).get(f"/kpis/export/{what}.csv?fy={FY}&lang=en").get_data()
     lines = data.decode("utf-8-sig").splitlines()
     assert len(lines) == 3 and all(line.endswith(",Yes") for line in lines[1:])
+
+
+def test_the_cached_dashboard_shows_every_change_to_its_data_at_once(login_as):
+    made, rounds = _portfolio()
+    staff = login_as(StaffFactory())
+    assert "¥750,000,001" in _row(staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True), "funding")
+    assert "¥750,000,001" in _row(staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True), "funding")
+
+    funding(made[1], date(FY, 10, 1), 250_000_000)  # a new verified round
+    row = _row(staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True), "funding")
+    assert "¥1,000,000,001" in row and "Met" in row
+
+    db.session.refresh(rounds[0])
+    rounds[0].status = Verification.REJECTED  # a counted round rejected after all
+    db.session.commit()
+    assert "¥700,000,001" in _row(staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True), "funding")
+
+    kpis.set_target(FY, kpis.Indicator.FUNDING, Decimal("500000000"), by=None)
+    db.session.commit()
+    row = _row(staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True), "funding")
+    assert "¥500.0m" in row and "Met" in row

@@ -24,6 +24,9 @@ Targets: a ``KpiTarget`` row for (fiscal year, indicator) overrides the policy's
 of the period elapsed), behind otherwise; stock indicators (valuation, share) are met or behind.
 """
 
+from kakehashi.accounts import models as _accounts
+from kakehashi.applications import models as _applications
+from kakehashi.cohorts import models as _models
 from kakehashi.cohorts.kpis.definitions import DEFINITIONS, Definition, Indicator, Status, Unit
 from kakehashi.cohorts.kpis.measures import (
     ShareActual,
@@ -54,6 +57,26 @@ from kakehashi.cohorts.kpis.periods import (
     today_in_tokyo,
 )
 from kakehashi.cohorts.kpis.summary import Result, fiscal_years_with_data, summary, year_end_days
+from kakehashi.core import cache as _cache
+from kakehashi.partners import models as _partners
+from kakehashi.softlanding import models as _softlanding
+
+# The dashboard's figures and charts are derived from these rows: any change to them gives the "kpis"
+# cache namespace a new token (``core.cache``).
+_cache.watch(
+    "kpis",
+    _models.FundingRound,
+    _models.ValuationMark,
+    _models.AnnualReport,
+    _models.KpiTarget,
+    _models.Cohort,
+    _models.CohortMember,
+    _applications.Application,
+    _applications.Call,
+    _accounts.Startup,
+    _softlanding.LandingCase,
+    _partners.PartnerEvent,
+)
 
 __all__ = [
     "DEFINITIONS",
