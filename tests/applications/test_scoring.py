@@ -263,6 +263,26 @@ def test_the_queue_takes_a_fixed_number_of_queries(client, login_as, count_queri
     assert large.count == small.count
 
 
+def test_calls_whose_judging_ended_are_summarised_and_open_on_their_own(client, login_as):
+    current = make_judging(applications=2, judges=1, per_application=1)
+    judge = current.judges[0]
+    past = make_judging(applications=3, judges=1, per_application=1, judge_users=[judge])
+    past.call.state = CallState.DECIDED
+    db.session.commit()
+
+    response = login_as(judge).get("/judging/?lang=en")
+
+    assert linked_assignments(response) == sorted(a.id for a in current.assignments_of(judge))
+    assert shows(response, "Calls whose judging has ended") and shows(response, past.call.title["en"])
+    assert shows(response, f"0 of {len(past.assignments_of(judge))} submitted")
+    one = client.get(f"/judging/?call={past.call.id}&lang=en")
+    assert linked_assignments(one) == sorted(a.id for a in past.assignments_of(judge))
+    assert shows(one, "Judging has ended.")
+    # Another judge's call: nothing of it is listed.
+    other = make_judging(applications=1, judges=1, per_application=1)
+    assert linked_assignments(client.get(f"/judging/?call={other.call.id}")) == []
+
+
 def test_someone_who_judges_nothing_sees_an_empty_queue(client, login_as):
     make_judging(applications=1, judges=1, per_application=1)
 

@@ -67,7 +67,9 @@ def application_name(application: Application, startup_name: dict[str, str] | No
 @bp.get("/judging/")
 @access.signed_in
 def queue() -> Any:
-    assignments = queries.judge_queue(current_user)
+    """Calls to judge in full; calls whose judging is over in one line each (``?call=`` lists one of them)."""
+    call_id = request.args.get("call", type=int)
+    assignments = queries.judge_queue(current_user, call_id=call_id)
     names = queries.startup_names(assignments)
     calls: dict[int, CallQueue] = {}
     for assignment in assignments:
@@ -76,7 +78,8 @@ def queue() -> Any:
         if group is None:
             group = calls[application.call_id] = CallQueue(application.call, judging_phase(application.call))
         group.rows.append((assignment, application_name(application, names.get(application.id))))
-    return render_template("judging/queue.html", calls=list(calls.values()))
+    ended = [] if call_id is not None else queries.ended_calls(current_user)
+    return render_template("judging/queue.html", calls=list(calls.values()), ended=ended, one_call=call_id)
 
 
 # --- one assignment -------------------------------------------------------------------------------

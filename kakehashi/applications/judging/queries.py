@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, load_only
 from kakehashi.accounts.models import Startup
 from kakehashi.applications.judging.models import AssignmentState, JudgeAssignment, Score
 from kakehashi.applications.judging.ranking import Result, Review, rank_applications
-from kakehashi.applications.models import Application, ApplicationState, Call, Criterion
+from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion
 from kakehashi.cohorts.models import Cohort, CohortMember
 from kakehashi.core import cache
 from kakehashi.extensions import db
@@ -95,25 +95,51 @@ def ranking(call: Call) -> list[tuple[Application, Result]]:
     return [(a, results[a.id]) for a in applications]
 
 
-def judge_queue(user: Any) -> list[JudgeAssignment]:
-    """A judge's assignments across calls (not the conflicted ones), with application and call loaded.
+# Calls whose judging is over: the queue summarises them (a judge can still open one to see its reviews).
+ENDED_CALL_STATES = (CallState.DECIDED, CallState.ARCHIVED)
+
+
+def judge_queue(user: Any, *, call_id: int | None = None) -> list[JudgeAssignment]:
+    """A judge's assignments (not the conflicted ones), with application and call loaded: those of calls
+    still to be judged or being judged, or, with ``call_id``, those of that one call.
 
     The application's columns the queue needs are joined; its call (and the call's vertical) come in one
     more query (``selectinload``): joined, each call's JSON texts were decoded again for every row.
     """
+    query = select(JudgeAssignment).where(
+        JudgeAssignment.judge_id == user.id, JudgeAssignment.state != AssignmentState.CONFLICTED
+    )
+    if call_id is None:
+        query = query.join(Call, Call.id == JudgeAssignment.call_id).where(Call.state.not_in(ENDED_CALL_STATES))
+    else:
+        query = query.where(JudgeAssignment.call_id == call_id)
     return list(
         db.session.scalars(
-            select(JudgeAssignment)
-            .where(JudgeAssignment.judge_id == user.id, JudgeAssignment.state != AssignmentState.CONFLICTED)
-            .options(
+            query.options(
                 joinedload(JudgeAssignment.application)
                 .load_only(Application.id, Application.call_id, Application.startup_id, raiseload=True)
                 .selectinload(Application.call)
                 .joinedload(Call.vertical)
-            )
-            .order_by(JudgeAssignment.call_id.desc(), JudgeAssignment.id)
+            ).order_by(JudgeAssignment.call_id.desc(), JudgeAssignment.id)
         )
     )
+
+
+def ended_calls(user: Any) -> list[tuple[Call, int, int]]:
+    """The calls whose judging is over that the judge sat on: (call, assignments, submitted), newest first."""
+    submitted = func.sum(case((JudgeAssignment.state == AssignmentState.SUBMITTED, 1), else_=0))
+    rows = db.session.execute(
+        select(Call, func.count(JudgeAssignment.id), submitted)
+        .join(JudgeAssignment, JudgeAssignment.call_id == Call.id)
+        .where(
+            JudgeAssignment.judge_id == user.id,
+            JudgeAssignment.state != AssignmentState.CONFLICTED,
+            Call.state.in_(ENDED_CALL_STATES),
+        )
+        .group_by(Call.id)
+        .order_by(Call.id.desc())
+    ).all()
+    return [(call, int(total), int(done or 0)) for call, total, done in rows]
 
 
 def cohort_of(call: Call) -> tuple[Cohort, int] | None:
