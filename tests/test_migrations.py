@@ -50,8 +50,8 @@ def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(tmp_path, empt
                     connection,
                     opts={
                         "compare_type": True,
-                        "include_object": lambda obj, _name, kind, *_: not (
-                            kind == "index" and obj.info.get("dialect_specific")
+                        "include_object": lambda obj, _name, kind, *_: (
+                            not (kind == "index" and obj.info.get("dialect_specific"))
                         ),
                     },
                 )

@@ -597,7 +597,7 @@ def test_an_upload_racing_another_change_to_the_step_is_refused_politely_and_kee
 
     def other_request_commits_first(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("UPDATE CASE_TASK"):
-            cursor.execute(f"UPDATE case_task SET version = version + 1 WHERE id = {task_id:d}")
+            cursor.execute(f"UPDATE case_task SET version = version + 1 WHERE id = {task_id:d}")  # noqa: S608 - an int
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", other_request_commits_first)
