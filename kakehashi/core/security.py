@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,6 +73,16 @@ def security_headers(config: Any) -> dict[str, str]:
     return headers
 
 
+# What the headers depend on: they are built once per distinct setting, not on every response (tests
+# change these settings on a live app, so they are read each time).
+_HEADER_SETTINGS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "ENV")
+
+
+@lru_cache(maxsize=16)
+def _headers_for(settings: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(security_headers(dict(zip(_HEADER_SETTINGS, settings, strict=True))).items())
+
+
 def is_static_asset(endpoint: str | None, status: int) -> bool:
     return endpoint in STATIC_ENDPOINTS and status in (200, 206, 304)
 
@@ -79,7 +90,10 @@ def is_static_asset(endpoint: str | None, status: int) -> bool:
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Any) -> Any:
-        response.headers.update(security_headers(current_app.config))
+        config = current_app.config
+        headers = response.headers
+        for name, value in _headers_for(tuple(config.get(key) for key in _HEADER_SETTINGS)):
+            headers[name] = value
         cache = response.headers.get("Cache-Control") or ""
         if not is_static_asset(request.endpoint, response.status_code) and NO_STORE not in cache:
             response.headers["Cache-Control"] = NO_STORE

@@ -83,12 +83,16 @@ def url_with_lang(code: str) -> str:
 
 def time_left(deadline: Any, now: Any = None) -> str:
     """ "3 days", "5 hours": how long until a deadline, in the viewer's language."""
-    from flask_babel import format_timedelta
+    from babel.dates import format_timedelta
+    from flask_babel import get_locale
 
     from kakehashi.core.db import utcnow
 
     remaining = deadline - (now or utcnow())
-    return format_timedelta(remaining, threshold=1.5, add_direction=False) if remaining.total_seconds() > 0 else ""
+    if remaining.total_seconds() <= 0:
+        return ""
+    # Babel's own formatter with the request's locale (what Flask-Babel's wrapper does, minus its lookups).
+    return format_timedelta(remaining, threshold=1.5, add_direction=False, locale=get_locale())
 
 
 def format_percent(value: Any) -> str:

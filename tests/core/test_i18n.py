@@ -5,7 +5,7 @@ from __future__ import annotations
 import gettext
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -105,6 +105,23 @@ def test_times_are_shown_in_tokyo(app):
     with app.test_request_context(), force_locale("ja"):
         assert show_date(moment) == "2026/04/01"
         assert show_date(date(2026, 4, 1), "long") == "2026年4月1日"
+
+
+def test_remembered_date_texts_follow_the_viewer_language_and_format(app):
+    # Formatted dates are kept per worker: the same moment must still read right in each language,
+    # format and zone it is asked for, whichever was asked first.
+    moment = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)
+    same_instant = moment.astimezone(timezone(timedelta(hours=-5)))
+    seen = {}
+    for _round in range(2):
+        for lang in ("en", "ja", "en"):
+            with app.test_request_context(), force_locale(lang):
+                texts = (show_datetime(moment), show_datetime(same_instant), show_datetime(moment, "short"))
+                texts += (show_date(moment), show_date(moment, "long"))
+                assert texts == seen.setdefault(lang, texts)
+    assert seen["en"][0] == seen["en"][1] and "Apr 1, 2026" in seen["en"][0]
+    assert seen["en"][0] != seen["en"][2] and seen["ja"][3] == "2026/04/01"
+    assert seen["ja"][4] == "2026年4月1日" and seen["en"][4] == "April 1, 2026"
 
 
 def test_tokyo_wall_clock_times_are_stored_as_utc():
