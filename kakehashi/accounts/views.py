@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import confirm_login, current_user, login_user, logout_user
@@ -29,6 +29,7 @@ from kakehashi.accounts.forms import (
     UserFilterForm,
 )
 from kakehashi.accounts.models import Invitation, InvitedRole, StartupMember, User
+from kakehashi.applications.judging.models import CallJudge
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.freshness import fresh_login_required, mark_fresh, require_fresh_login
@@ -48,14 +49,23 @@ def _auth_limit() -> str:
 auth_rate_limit = limiter.limit(_auth_limit, methods=["POST"])
 
 
+# Whether the user judges any call (the nav shows "Judging"): every page asks, so it is read with the
+# user, in the same query, and left in ``g.judges_any_call`` as (user id, answer) for the nav.
+_JUDGES_ANY_CALL = select(CallJudge.id).where(CallJudge.user_id == User.id).exists()
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.active:
+    row = db.session.execute(select(User, _JUDGES_ANY_CALL).where(User.id == int(user_id))).first()
+    if row is None:
         return None
+    user, judges = row
+    if user.session_version != int(version) or not user.active:
+        return None
+    g.judges_any_call = (user.id, bool(judges))
     return user
 
 

@@ -669,3 +669,16 @@ def test_the_judges_page_uses_the_same_number_of_queries_whatever_the_size(clien
     large_count = _queries_for(client, count_queries, f"/admin/calls/{large.id}/judges")
     assert small_count == large_count
     assert small_count <= 14
+
+
+def test_the_judging_menu_shows_for_judges_of_any_call_once_they_are_one(client, login_as):
+    # Whether the user judges any call is read with the user when the session is loaded.
+    user = UserFactory()
+    call = CallFactory()
+    login_as(user)
+    judging_link = 'href="/judging/"'
+    assert judging_link not in client.get("/?lang=en").get_data(as_text=True)
+    db.session.add(CallJudge(call=call, user=user))
+    db.session.commit()
+    assert judging_link in client.get("/?lang=en").get_data(as_text=True)
+    assert judging_link in client.get("/calls/").get_data(as_text=True)

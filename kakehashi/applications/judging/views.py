@@ -16,12 +16,14 @@ bp = Blueprint("judging", __name__, template_folder="templates")
 
 
 def _is_judge(user: Any) -> bool:
-    """Judges of any call see the judging menu (one query per request)."""
+    """Judges of any call see the judging menu (read with the user by ``load_user``, else one query)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if "_is_judge" not in g:
-        g._is_judge = db.session.scalar(select(CallJudge.id).where(CallJudge.user_id == user.id).limit(1)) is not None
-    return g._is_judge
+    known = g.get("judges_any_call")
+    if known is None or known[0] != user.id:
+        found = db.session.scalar(select(CallJudge.id).where(CallJudge.user_id == user.id).limit(1)) is not None
+        known = g.judges_any_call = (user.id, found)
+    return known[1]
 
 
 add_nav("judging.queue", _l("Judging"), visible=_is_judge, order=12)
