@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import confirm_login, current_user, login_user, logout_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from kakehashi.accounts import deletion, services
@@ -50,8 +50,11 @@ auth_rate_limit = limiter.limit(_auth_limit, methods=["POST"])
 
 
 # Whether the user judges any call (the nav shows "Judging"): every page asks, so it is read with the
-# user, in the same query, and left in ``g.judges_any_call`` as (user id, answer) for the nav.
-_JUDGES_ANY_CALL = select(CallJudge.id).where(CallJudge.user_id == User.id).exists()
+# user, in the same query, and left in ``g.judges_any_call`` as (user id, answer) for the nav. The
+# statement is built once: every signed-in request runs it.
+_LOAD_USER = select(User, select(CallJudge.id).where(CallJudge.user_id == User.id).exists()).where(
+    User.id == bindparam("user_id")
+)
 
 
 @login_manager.user_loader
@@ -59,7 +62,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    row = db.session.execute(select(User, _JUDGES_ANY_CALL).where(User.id == int(user_id))).first()
+    row = db.session.execute(_LOAD_USER, {"user_id": int(user_id)}).first()
     if row is None:
         return None
     user, judges = row

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from kakehashi.accounts.models import Startup, StartupMember
@@ -14,17 +14,18 @@ from kakehashi.applications.models import Application, ApplicationState, Call, C
 from kakehashi.core.timezones import tokyo_day_bounds
 from kakehashi.extensions import db
 
+# Built once: the home page and the calls page run it on every request (``now`` is a parameter).
+_PUBLIC_CALLS = (
+    select(Call)
+    .where(Call.state == CallState.OPEN, Call.closes_at > bindparam("now"))
+    .options(joinedload(Call.vertical))
+    .order_by(Call.closes_at, Call.id)
+)
+
 
 def public_calls(now: datetime) -> list[Call]:
     """Open and upcoming calls, soonest deadline first."""
-    return list(
-        db.session.scalars(
-            select(Call)
-            .where(Call.state == CallState.OPEN, Call.closes_at > now)
-            .options(joinedload(Call.vertical))
-            .order_by(Call.closes_at, Call.id)
-        )
-    )
+    return list(db.session.scalars(_PUBLIC_CALLS, {"now": now}))
 
 
 def staff_calls() -> list[tuple[Call, int, int]]:
