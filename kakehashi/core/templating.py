@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from flask import Flask, g, request
 from flask_babel import get_translations
 from flask_login import current_user
 
 # Jinja's own "newstyle" wrappers (autoescape, ``%(name)s`` formatting), as Flask-Babel installs them.
+from jinja2 import pass_context
 from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext
 
 from kakehashi.core.i18n import country_name, current_locale, language_names, pick
@@ -53,17 +55,46 @@ def nav_items(area: str) -> list[NavItem]:
     return g._nav_items.get(area, [])
 
 
+# Each catalogue's translated texts that take no variables, as Jinja's wrapper returned them (Markup in
+# autoescaped templates, plain text in emails' .txt): a page renders the same few dozen every time.
+# Flask-Babel keeps one catalogue object per language for the app's life.
+_texts: WeakKeyDictionary[Any, dict[tuple[str, bool], Any]] = WeakKeyDictionary()
+_MAX_TEXTS = 5000  # msgids are the templates' literals; this only guards against _() on data
+
+
+def _memoized_gettext(translations: Any) -> Any:
+    jinja_gettext = _make_new_gettext(translations.ugettext)
+    texts = _texts.get(translations)
+    if texts is None:
+        texts = _texts.setdefault(translations, {})
+
+    @pass_context
+    def gettext(__context: Any, __string: str, **variables: Any) -> Any:
+        if variables:
+            return jinja_gettext(__context, __string, **variables)
+        key = (__string, __context.eval_ctx.autoescape)
+        text = texts.get(key)
+        if text is None:
+            text = jinja_gettext(__context, __string)
+            if len(texts) < _MAX_TEXTS:
+                texts[key] = text
+        return text
+
+    return gettext
+
+
 def _request_context() -> dict[str, Any]:
     """Per render: gettext bound to this request's catalogue, and the signed-in user itself.
 
     Flask-Babel's template callables look up the request's locale and catalogue on every ``_()``
     (about 16 µs each, hundreds per page); the catalogue cannot change while a template renders, so it
     is looked up once here. The wrappers are Jinja's own, so escaping and ``%(name)s`` formatting are
-    unchanged. ``current_user`` is the user object rather than Flask-Login's proxy (each attribute
-    read through the proxy costs a context lookup).
+    unchanged; texts without variables are remembered per catalogue. ``current_user`` is the user
+    object rather than Flask-Login's proxy (each attribute read through the proxy costs a context
+    lookup).
     """
     translations = get_translations()
-    gettext = _make_new_gettext(translations.ugettext)
+    gettext = _memoized_gettext(translations)
     return {
         "_": gettext,
         "gettext": gettext,

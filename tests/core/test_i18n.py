@@ -289,3 +289,14 @@ def test_pages_render_in_japanese(client):
     page = client.get("/login?lang=ja")
     assert "ログイン" in page.text
     assert "Sign in" not in page.text.replace("sign in", "")
+
+
+def test_remembered_template_texts_follow_the_viewer_language(app):
+    # Texts without variables are kept per catalogue: alternating languages must never mix them up.
+    from flask import render_template_string
+
+    page = "{{ _('Sign in') }}|{{ _('Deadline: %(when)s', when='<b>') }}"
+    for _round in range(2):
+        for lang, expected in (("en", "Sign in|Deadline: &lt;b&gt;"), ("ja", "ログイン|締切：&lt;b&gt;")):
+            with app.test_request_context(), force_locale(lang):
+                assert render_template_string(page) == expected
