@@ -8,14 +8,17 @@ from typing import Any
 from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
 
+from babel.dates import format_timedelta
+from babel.numbers import format_percent as babel_percent
 from flask import Flask, g, request
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 # Jinja's own "newstyle" wrappers (autoescape, ``%(name)s`` formatting), as Flask-Babel installs them.
 from jinja2 import pass_context
 from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext
 
+from kakehashi.core.db import utcnow
 from kakehashi.core.i18n import country_name, current_locale, language_names, pick
 from kakehashi.core.markdown import render_markdown
 from kakehashi.core.money import format_money, format_money_compact
@@ -102,7 +105,14 @@ def _request_context() -> dict[str, Any]:
         "pgettext": _make_new_pgettext(translations.upgettext),
         "npgettext": _make_new_npgettext(translations.unpgettext),
         "current_user": current_user._get_current_object(),
+        "_locale_code": current_locale(),
     }
+
+
+@pass_context
+def localized(context: Any, text: Any, locale: str | None = None) -> str:
+    """Filter ``localized``: ``pick`` in the language this render is in (looked up once per render)."""
+    return pick(text, locale or context.get("_locale_code"))
 
 
 def url_with_lang(code: str) -> str:
@@ -114,11 +124,6 @@ def url_with_lang(code: str) -> str:
 
 def time_left(deadline: Any, now: Any = None) -> str:
     """ "3 days", "5 hours": how long until a deadline, in the viewer's language."""
-    from babel.dates import format_timedelta
-    from flask_babel import get_locale
-
-    from kakehashi.core.db import utcnow
-
     remaining = deadline - (now or utcnow())
     if remaining.total_seconds() <= 0:
         return ""
@@ -128,14 +133,12 @@ def time_left(deadline: Any, now: Any = None) -> str:
 
 def format_percent(value: Any) -> str:
     """``12.5`` (a percentage) → ``12.5%`` in the viewer's number format."""
-    from babel.numbers import format_percent as babel_percent
-
     return babel_percent(float(value) / 100, format="#,##0.##%", locale=current_locale()) if value is not None else ""
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        localized=pick,
+        localized=localized,
         country=country_name,
         datetime=show_datetime,
         date=show_date,
