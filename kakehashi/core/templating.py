@@ -10,7 +10,7 @@ from weakref import WeakKeyDictionary
 
 from babel.dates import format_timedelta
 from babel.numbers import format_percent as babel_percent
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
@@ -115,6 +115,17 @@ def localized(context: Any, text: Any, locale: str | None = None) -> str:
     return pick(text, locale or context.get("_locale_code"))
 
 
+def fixed_url(endpoint: str, filename: str | None = None) -> str:
+    """``url_for`` for an address with no variable part (a static file, a nav entry), built once per
+    app and mount point: base.html asks for about ten on every page."""
+    urls = current_app.extensions.setdefault("kakehashi.fixed_urls", {})
+    key = (request.script_root, endpoint, filename)
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for(endpoint, filename=filename) if filename is not None else url_for(endpoint)
+    return url
+
+
 def url_with_lang(code: str) -> str:
     """The current page in another language (the switcher's links)."""
     args = request.args.to_dict(flat=False)
@@ -152,6 +163,7 @@ def init_app(app: Flask) -> None:
         current_locale=current_locale,
         language_names=language_names,
         url_with_lang=url_with_lang,
+        fixed_url=fixed_url,
         nav_items=nav_items,
     )
     app.context_processor(_request_context)
