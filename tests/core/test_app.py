@@ -206,3 +206,12 @@ def test_bootstrap_is_served_by_the_app_not_a_cdn(client):
     ]:
         with client.get(path) as response:
             assert response.status_code == 200, path
+
+
+def test_fixed_addresses_follow_the_mount_point(client):
+    # base.html's static and nav addresses are remembered per mount point, never shared between them.
+    for _round in range(2):
+        plain = client.get("/calls/").get_data(as_text=True)
+        mounted = client.get("/calls/", base_url="http://localhost/kk").get_data(as_text=True)
+        assert 'href="/static/css/kakehashi.css"' in plain and 'href="/calls/"' in plain
+        assert 'href="/kk/static/css/kakehashi.css"' in mounted and 'href="/kk/calls/"' in mounted
