@@ -263,6 +263,33 @@ def test_the_queue_takes_a_fixed_number_of_queries(client, login_as, count_queri
     assert large.count == small.count
 
 
+def test_the_queue_takes_as_many_queries_with_nothing_to_judge_as_with_calls_of_every_kind(
+    client, login_as, count_queries
+):
+    judge = UserFactory()
+    login_as(judge)
+    client.get("/judging/")  # warm up: the locale and session are settled
+    with count_queries() as empty:
+        assert client.get("/judging/").status_code == 200
+
+    ended = make_judging(applications=2, judges=1, per_application=1, judge_users=[judge])
+    ended.call.state = CallState.DECIDED
+    db.session.commit()
+    with count_queries() as only_ended:
+        assert client.get("/judging/").status_code == 200
+
+    make_judging(applications=3, judges=1, per_application=1, judge_users=[judge], blind_fields=["startup_name"])
+    with count_queries() as only_blind:
+        assert client.get("/judging/").status_code == 200
+
+    make_judging(applications=4, judges=1, per_application=1, judge_users=[judge])
+    with count_queries() as mixed:
+        response = client.get("/judging/")
+
+    assert len(linked_assignments(response)) == 7
+    assert empty.count == only_ended.count == only_blind.count == mixed.count <= 12
+
+
 def test_calls_whose_judging_ended_are_summarised_and_open_on_their_own(client, login_as):
     current = make_judging(applications=2, judges=1, per_application=1)
     judge = current.judges[0]

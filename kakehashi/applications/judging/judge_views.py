@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from kakehashi.applications import formatting
 from kakehashi.applications.forms import ApplicationForm
 from kakehashi.applications.judging import queries, services
 from kakehashi.applications.judging.forms import DeclareConflictForm, ReviewForm, review_form
@@ -39,18 +40,23 @@ def judging_phase(call: Call) -> str:
 
 
 @dataclass
+class QueueRow:
+    id: int
+    state: AssignmentState
+    name: str
+    url: str
+
+
+@dataclass
 class CallQueue:
     call: Call
     phase: str
-    rows: list[tuple[JudgeAssignment, str]] = field(default_factory=list)
+    rows: list[QueueRow] = field(default_factory=list)
+    submitted: int = 0
 
     @property
     def total(self) -> int:
         return len(self.rows)
-
-    @property
-    def submitted(self) -> int:
-        return sum(1 for assignment, _name in self.rows if assignment.state is AssignmentState.SUBMITTED)
 
 
 def hides_startup_name(call: Call) -> bool:
@@ -67,19 +73,37 @@ def application_name(application: Application, startup_name: dict[str, str] | No
 @bp.get("/judging/")
 @access.signed_in
 def queue() -> Any:
-    """Calls to judge in full; calls whose judging is over in one line each (``?call=`` lists one of them)."""
+    """Calls to judge in full; calls whose judging is over in one line each (``?call=`` lists one of them).
+
+    Two queries whatever the judge sits on (the calls with their counts, then the rows as plain tuples);
+    labels, links and the "Application #n" wording are worked out once, not per row.
+    """
     call_id = request.args.get("call", type=int)
-    assignments = queries.judge_queue(current_user, call_id=call_id)
-    names = queries.startup_names(assignments)
-    calls: dict[int, CallQueue] = {}
-    for assignment in assignments:
-        application = assignment.application
-        group = calls.get(application.call_id)
-        if group is None:
-            group = calls[application.call_id] = CallQueue(application.call, judging_phase(application.call))
-        group.rows.append((assignment, application_name(application, names.get(application.id))))
-    ended = [] if call_id is not None else queries.ended_calls(current_user)
-    return render_template("judging/queue.html", calls=list(calls.values()), ended=ended, one_call=call_id)
+    groups: dict[int, CallQueue] = {}
+    ended: list[tuple[Call, int, int]] = []
+    for call, total, submitted in queries.judge_calls(current_user, call_id=call_id):
+        if call_id is None and call.state in queries.ENDED_CALL_STATES:
+            ended.append((call, total, submitted))
+        else:
+            groups[call.id] = CallQueue(call, judging_phase(call))
+    named = [call_id_ for call_id_, group in groups.items() if not hides_startup_name(group.call)]
+    rows = queries.queue_rows(current_user, list(groups), named)
+    fmt = formatting.formats()
+    score_url = formatting.url_pattern(".score", "assignment_id")
+    numbered = _("Application #%(id)d")  # formatted per row below, as gettext would with ``id=``
+    for row in rows:
+        group = groups[row.call_id]
+        name = fmt.localized(row.startup_name) if row.startup_name else numbered % {"id": row.application_id}
+        group.rows.append(QueueRow(row.id, row.state, name, score_url(row.id)))
+        if row.state is AssignmentState.SUBMITTED:
+            group.submitted += 1
+    return render_template(
+        "judging/queue.html",
+        calls=list(groups.values()),
+        ended=ended,
+        one_call=call_id,
+        state_labels=formatting.labels(AssignmentState),
+    )
 
 
 # --- one assignment -------------------------------------------------------------------------------

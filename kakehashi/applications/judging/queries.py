@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload, load_only
 
 from kakehashi.accounts.models import Startup
@@ -99,47 +99,51 @@ def ranking(call: Call) -> list[tuple[Application, Result]]:
 ENDED_CALL_STATES = (CallState.DECIDED, CallState.ARCHIVED)
 
 
-def judge_queue(user: Any, *, call_id: int | None = None) -> list[JudgeAssignment]:
-    """A judge's assignments (not the conflicted ones), with application and call loaded: those of calls
-    still to be judged or being judged, or, with ``call_id``, those of that one call.
+def judge_calls(user: Any, *, call_id: int | None = None) -> list[tuple[Call, int, int]]:
+    """Every call the judge sits on (or, with ``call_id``, that one call if they do), with their
+    assignments and submitted reviews counted (conflicted ones left out), newest first. One query.
 
-    The application's columns the queue needs are joined; its call (and the call's vertical) come in one
-    more query (``selectinload``): joined, each call's JSON texts were decoded again for every row.
+    Only the call's columns the queue shows are loaded; the queue splits ended calls from the rest.
     """
-    query = select(JudgeAssignment).where(
-        JudgeAssignment.judge_id == user.id, JudgeAssignment.state != AssignmentState.CONFLICTED
-    )
-    if call_id is None:
-        query = query.join(Call, Call.id == JudgeAssignment.call_id).where(Call.state.not_in(ENDED_CALL_STATES))
-    else:
-        query = query.where(JudgeAssignment.call_id == call_id)
-    return list(
-        db.session.scalars(
-            query.options(
-                joinedload(JudgeAssignment.application)
-                .load_only(Application.id, Application.call_id, Application.startup_id, raiseload=True)
-                .selectinload(Application.call)
-                .joinedload(Call.vertical)
-            ).order_by(JudgeAssignment.call_id.desc(), JudgeAssignment.id)
-        )
-    )
-
-
-def ended_calls(user: Any) -> list[tuple[Call, int, int]]:
-    """The calls whose judging is over that the judge sat on: (call, assignments, submitted), newest first."""
     submitted = func.sum(case((JudgeAssignment.state == AssignmentState.SUBMITTED, 1), else_=0))
-    rows = db.session.execute(
+    query = (
         select(Call, func.count(JudgeAssignment.id), submitted)
         .join(JudgeAssignment, JudgeAssignment.call_id == Call.id)
-        .where(
-            JudgeAssignment.judge_id == user.id,
-            JudgeAssignment.state != AssignmentState.CONFLICTED,
-            Call.state.in_(ENDED_CALL_STATES),
-        )
+        .where(JudgeAssignment.judge_id == user.id, JudgeAssignment.state != AssignmentState.CONFLICTED)
+        .options(load_only(Call.id, Call.title, Call.state, Call.blind_fields, raiseload=True))
         .group_by(Call.id)
         .order_by(Call.id.desc())
-    ).all()
-    return [(call, int(total), int(done or 0)) for call, total, done in rows]
+    )
+    if call_id is not None:
+        query = query.where(Call.id == call_id)
+    return [(call, int(total), int(done or 0)) for call, total, done in db.session.execute(query)]
+
+
+def queue_rows(user: Any, call_ids: list[int], named_call_ids: list[int]) -> list[Any]:
+    """The judge's assignments (not the conflicted ones) in ``call_ids`` as plain rows — ``id``, ``state``,
+    ``call_id``, ``application_id``, ``startup_name`` — newest call first. One query whatever the lists
+    hold; the startup's name is joined only for ``named_call_ids`` (calls that do not hide it), else None.
+    """
+    shown = and_(Startup.id == Application.startup_id, JudgeAssignment.call_id.in_(named_call_ids))
+    return list(
+        db.session.execute(
+            select(
+                JudgeAssignment.id,
+                JudgeAssignment.state,
+                JudgeAssignment.call_id,
+                JudgeAssignment.application_id,
+                Startup.name.label("startup_name"),
+            )
+            .join(Application, Application.id == JudgeAssignment.application_id)
+            .outerjoin(Startup, shown)
+            .where(
+                JudgeAssignment.judge_id == user.id,
+                JudgeAssignment.state != AssignmentState.CONFLICTED,
+                JudgeAssignment.call_id.in_(call_ids),
+            )
+            .order_by(JudgeAssignment.call_id.desc(), JudgeAssignment.id)
+        )
+    )
 
 
 def cohort_of(call: Call) -> tuple[Cohort, int] | None:
@@ -147,19 +151,6 @@ def cohort_of(call: Call) -> tuple[Cohort, int] | None:
     members = select(func.count(CohortMember.id)).where(CohortMember.cohort_id == Cohort.id).scalar_subquery()
     row = db.session.execute(select(Cohort, members).where(Cohort.call_id == call.id)).first()
     return (row[0], int(row[1] or 0)) if row else None
-
-
-def startup_names(assignments: list[JudgeAssignment]) -> dict[int, dict[str, str]]:
-    """Application id → startup name, fetched (one query) only for calls that do not hide it."""
-    visible = [a.application_id for a in assignments if "startup_name" not in (a.application.call.blind_fields or [])]
-    if not visible:
-        return {}
-    rows = db.session.execute(
-        select(Application.id, Startup.name)
-        .join(Startup, Startup.id == Application.startup_id)
-        .where(Application.id.in_(visible))
-    )
-    return {application_id: name for application_id, name in rows}
 
 
 def saved_review(assignment: JudgeAssignment) -> dict[str, Any]:
