@@ -18,7 +18,7 @@ from babel.dates import get_datetime_format, parse_pattern
 from flask import g, url_for
 from flask_babel import get_timezone
 
-from kakehashi.core.i18n import current_locale, pick
+from kakehashi.core.i18n import country_name, current_locale, pick
 from kakehashi.core.money import Amount, format_money, format_money_compact
 from kakehashi.core.timezones import TOKYO
 
@@ -60,6 +60,7 @@ class Formats:
         self.babel_locale = Locale.parse(self.locale)
         self.tz = get_timezone() or TOKYO
         self._labels: dict[Any, str] = {}
+        self._countries: dict[str | None, str] = {}
 
     def datetime(self, moment: datetime | None, fmt: str = "medium") -> str:
         """As ``|datetime`` (``core.timezones.show_datetime``): in Asia/Tokyo, the viewer's locale."""
@@ -98,6 +99,14 @@ class Formats:
         except KeyError:
             label = self._labels[value] = str(value.label)
             return label
+
+    def country(self, code: str | None) -> str:
+        """As ``|country``: the country's name in the viewer's language, looked up once per code."""
+        try:
+            return self._countries[code]
+        except KeyError:
+            name = self._countries[code] = country_name(code, self.locale)
+            return name
 
     def localized(self, text: Any) -> str:
         return pick(text, self.locale)

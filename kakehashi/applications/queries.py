@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from kakehashi.accounts.models import Startup, StartupMember
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState
@@ -95,17 +95,10 @@ class ApplicationFilters:
         )
 
 
-def call_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
-    """The staff list of a call's applications, filtered, with startup and deck loaded in the same query.
-
-    The startup comes from the join the filters use (``contains_eager``), not from a second join of the
-    same table.
-    """
+def _filtered_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
+    """A call's applications joined to their startup, filtered, newest submission first."""
     query = (
-        select(Application)
-        .join(Startup, Application.startup_id == Startup.id)
-        .where(Application.call_id == call.id)
-        .options(contains_eager(Application.startup), joinedload(Application.deck))
+        select(Application).join(Startup, Application.startup_id == Startup.id).where(Application.call_id == call.id)
     )
     if filters.q:
         query = query.where(Startup.search_name.contains(filters.q.lower(), autoescape=True))
@@ -120,6 +113,37 @@ def call_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
     if filters.submitted_to:
         query = query.where(Application.submitted_at < tokyo_day_bounds(filters.submitted_to)[1])
     return query.order_by(Application.submitted_at.desc().nulls_last(), Application.id.desc())
+
+
+def call_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
+    """The staff list of a call's applications, filtered, with startup and deck loaded in the same query
+    (the export's rows: every column).
+
+    The startup comes from the join the filters use (``contains_eager``), not from a second join of the
+    same table.
+    """
+    return _filtered_applications(call, filters).options(
+        contains_eager(Application.startup), joinedload(Application.deck)
+    )
+
+
+def call_application_list(call: Call, filters: ApplicationFilters) -> Select[Any]:
+    """As :func:`call_applications`, with only the columns the list page shows (the answers are long
+    texts a page of 50 would load for nothing; reading another column raises instead of loading it)."""
+    return _filtered_applications(call, filters).options(
+        load_only(
+            Application.id,
+            Application.state,
+            Application.submitted_at,
+            Application.funding_raised_jpy,
+            Application.deck_id,
+            Application.startup_id,
+            raiseload=True,
+        ),
+        contains_eager(Application.startup).load_only(
+            Startup.id, Startup.name, Startup.country, Startup.is_overseas, raiseload=True
+        ),
+    )
 
 
 def my_applications(user: Any) -> list[Application]:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from kakehashi.applications import exports, queries, services
+from kakehashi.applications import exports, formatting, queries, services
 from kakehashi.applications.forms import ApplicationFilterForm, CallForm, CriterionForm, VerticalForm
 from kakehashi.applications.models import BLINDABLE_FIELDS, Call, CallState, Criterion, Vertical
 from kakehashi.applications.views import bp
@@ -225,7 +225,7 @@ def _filters(call: Call) -> tuple[ApplicationFilterForm, queries.ApplicationFilt
 def call_applications(call_id: int) -> Any:
     call = access.load_or_404(Call, call_id)
     form, filters = _filters(call)
-    page = paginate(queries.call_applications(call, filters))
+    page = paginate(queries.call_application_list(call, filters))
     counts = queries.state_counts(call)
     return render_template(
         "applications/staff/applications.html",
@@ -234,6 +234,9 @@ def call_applications(call_id: int) -> Any:
         filters=form,
         counts=counts,
         submitted=queries.submitted_count(counts),
+        fmt=formatting.formats(),
+        detail_url=formatting.url_pattern(".application_detail", "application_id"),
+        download_url=formatting.url_pattern("core.download", "file_id"),
     )
 
 
