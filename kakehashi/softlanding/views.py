@@ -17,6 +17,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from kakehashi.applications import formatting
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm, flash_form_errors
@@ -193,6 +194,8 @@ def case(case_id: int) -> Any:
         post_form=PostForm(),
         delete_form=DeleteDocumentsForm(formdata=None),
         is_staff=permissions.can_review(current_user),
+        fmt=formatting.formats(),
+        task_url=formatting.url_pattern(".task", "task_id"),
     )
 
 
