@@ -299,3 +299,16 @@ def test_the_cached_dashboard_shows_every_change_to_its_data_at_once(login_as):
     db.session.commit()
     row = _row(staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True), "funding")
     assert "¥500.0m" in row and "Met" in row
+
+
+def test_the_cached_dashboard_body_follows_the_language_and_the_mount_point(login_as):
+    _portfolio()
+    staff = login_as(StaffFactory())
+    for _round in range(2):  # the second round is served from the cache
+        english = staff.get(f"/kpis/?fy={FY}&lang=en").get_data(as_text=True)
+        japanese = staff.get(f"/kpis/?fy={FY}&lang=ja").get_data(as_text=True)
+        mounted = staff.get(f"/kpis/?fy={FY}&lang=en", base_url="http://localhost/kk").get_data(as_text=True)
+        assert "Funding raised per fiscal year, against the target" in english
+        assert "Funding raised per fiscal year, against the target" not in japanese
+        assert f'href="/kpis/targets?fy={FY}"' in english
+        assert f'href="/kk/kpis/targets?fy={FY}"' in mounted and f'href="/kpis/targets?fy={FY}"' not in mounted
