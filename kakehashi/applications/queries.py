@@ -6,26 +6,63 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from kakehashi.accounts.models import Startup, StartupMember
-from kakehashi.applications.models import Application, ApplicationState, Call, CallState
+from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Vertical
+from kakehashi.core import cache
 from kakehashi.core.timezones import tokyo_day_bounds
 from kakehashi.extensions import db
 
-# Built once: the home page and the calls page run it on every request (``now`` is a parameter).
-_PUBLIC_CALLS = (
-    select(Call)
-    .where(Call.state == CallState.OPEN, Call.closes_at > bindparam("now"))
-    .options(joinedload(Call.vertical))
+
+@dataclass(frozen=True)
+class PublicVertical:
+    name: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PublicCall:
+    """What the public call lists show of a call (a plain value: it is shared between requests)."""
+
+    id: int
+    title: dict[str, str]
+    summary: dict[str, str]
+    opens_at: datetime
+    closes_at: datetime
+    state: CallState
+    vertical: PublicVertical
+
+    def is_open_at(self, moment: datetime) -> bool:
+        return Call.is_open_at(self, moment)  # type: ignore[arg-type]
+
+
+# The home page and the calls page show the open calls on every request: the calls in the "open" state
+# (staff open a handful a year) are read once per change to calls or sectors (core.cache), and the
+# clock picks those still open from them on each request.
+cache.watch("public_calls", Call, Vertical)
+
+_OPEN_CALLS = (
+    select(Call.id, Call.title, Call.summary, Call.opens_at, Call.closes_at, Call.state, Vertical.id, Vertical.name)
+    .join(Vertical, Vertical.id == Call.vertical_id)
+    .where(Call.state == CallState.OPEN)
     .order_by(Call.closes_at, Call.id)
 )
 
 
-def public_calls(now: datetime) -> list[Call]:
+def _open_calls() -> tuple[PublicCall, ...]:
+    verticals: dict[int, PublicVertical] = {}
+    return tuple(
+        PublicCall(
+            call_id, title, summary, opens_at, closes_at, state, verticals.setdefault(vertical_id, PublicVertical(name))
+        )
+        for call_id, title, summary, opens_at, closes_at, state, vertical_id, name in db.session.execute(_OPEN_CALLS)
+    )
+
+
+def public_calls(now: datetime) -> list[PublicCall]:
     """Open and upcoming calls, soonest deadline first."""
-    return list(db.session.scalars(_PUBLIC_CALLS, {"now": now}))
+    return [call for call in cache.cached("public_calls", "open", _open_calls) if call.closes_at > now]
 
 
 def staff_calls() -> list[tuple[Call, int, int]]:

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, insert, select
 
 from kakehashi.accounts.models import Startup
+from kakehashi.applications import views as application_views
 from kakehashi.applications.judging.decisions import release_decisions
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Criterion, Vertical
 from kakehashi.core.audit import AuditEvent
@@ -1243,15 +1244,44 @@ def test_public_call_lists_take_as_many_queries_for_20_open_calls_as_for_2(clien
         for _ in range(n):
             CallFactory(vertical=VerticalFactory() if _ % 2 else vertical)
 
+    # Each size is counted twice: just after the change (the open calls are read again) and after that
+    # (they come from core.cache).
     add_open_calls(2)
     CallFactory(state=CallState.DRAFT, title={"en": "Secret draft"})
-    client.get(url)
+    with count_queries() as few_fresh:
+        client.get(url + "?lang=en")
     with count_queries() as few:
         small = client.get(url + "?lang=en").text
     add_open_calls(18)
+    with count_queries() as many_fresh:
+        client.get(url + "?lang=en")
     with count_queries() as many:
         large = client.get(url + "?lang=en").text
     assert len(re.findall(r'href="/calls/\d+"', small)) == 2
     assert len(re.findall(r'href="/calls/\d+"', large)) == 20
     assert "Secret draft" not in large
+    assert many_fresh.count == few_fresh.count, "\n".join(many_fresh.statements)
     assert many.count == few.count, "\n".join(many.statements)
+
+
+@pytest.mark.parametrize("url", ["/calls/", "/"])
+def test_the_public_call_lists_show_every_change_at_once_and_drop_calls_past_their_deadline(client, url, monkeypatch):
+    call = CallFactory(title={"en": "Batch one", "ja": "第1期"})
+    later = CallFactory(closes_at=utcnow() + timedelta(days=30), title={"en": "Batch two", "ja": "第2期"})
+    assert "Batch one" in client.get(url + "?lang=en").text  # read, then served from core.cache
+
+    call.title = {"en": "Batch one, renamed", "ja": "第1期"}
+    later.vertical.name = {"en": "Renamed sector", "ja": "分野"}
+    db.session.commit()
+    page = client.get(url + "?lang=en").text
+    assert "Batch one, renamed" in page and "Renamed sector" in page
+
+    call.state = CallState.CLOSED
+    db.session.commit()
+    page = client.get(url + "?lang=en").text
+    assert "Batch one" not in page and "Batch two" in page
+
+    # Past its deadline a call leaves the lists with no change to the data.
+    monkeypatch.setattr(application_views, "utcnow", lambda: utcnow() + timedelta(days=31))
+    page = client.get(url + "?lang=en").text
+    assert "Batch two" not in page
