@@ -17,6 +17,7 @@ from flask_login import current_user
 # Jinja's own "newstyle" wrappers (autoescape, ``%(name)s`` formatting), as Flask-Babel installs them.
 from jinja2 import pass_context
 from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext
+from markupsafe import Markup, escape
 
 from kakehashi.core.db import utcnow
 from kakehashi.core.i18n import country_name, current_locale, language_names, pick
@@ -49,12 +50,33 @@ def add_nav(
     _nav[endpoint] = NavItem(endpoint, label, visible, order, area)
 
 
-def nav_items(area: str) -> list[NavItem]:
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: Markup  # the entry's label in the viewer's language
+
+
+# Each catalogue's nav labels (a lazy string evaluates through Flask-Babel's lookups every time it is
+# shown; the nav shows the same few on every page). Markup, as the lazy string's ``__html__`` gave them.
+_nav_labels: WeakKeyDictionary[Any, dict[str, Markup]] = WeakKeyDictionary()
+
+
+def nav_items(area: str) -> list[NavLink]:
     """The entries this user sees, worked out once per request (base.html asks for each area)."""
     if "_nav_items" not in g:
         user = current_user._get_current_object()
         visible = sorted((item for item in _nav.values() if item.visible(user)), key=lambda item: item.order)
-        g._nav_items = {name: [item for item in visible if item.area == name] for name in ("main", "admin")}
+        translations = get_translations()
+        labels = _nav_labels.get(translations)
+        if labels is None:
+            labels = _nav_labels.setdefault(translations, {})
+        links = []
+        for item in visible:
+            label = labels.get(item.endpoint)
+            if label is None:
+                label = labels[item.endpoint] = escape(item.label)  # as Jinja shows it
+            links.append((item.area, NavLink(item.endpoint, label)))
+        g._nav_items = {name: [link for where, link in links if where == name] for name in ("main", "admin")}
     return g._nav_items.get(area, [])
 
 
