@@ -1,5 +1,6 @@
 """Extension objects, created unbound; ``create_app`` binds them."""
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -18,3 +19,19 @@ babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 bootstrap = Bootstrap5()
+
+
+# The app limits only the sign-in forms' POSTs (accounts.views.auth_rate_limit). Without limits for
+# every route (RATELIMIT_DEFAULT / RATELIMIT_APPLICATION), a GET, HEAD or OPTIONS request has none to
+# check, and skips the limiter's per-request work of finding that out.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@limiter.request_filter
+def _no_limit_applies() -> bool:
+    config = current_app.config
+    return (
+        request.method in _SAFE_METHODS
+        and not config.get("RATELIMIT_DEFAULT")
+        and not config.get("RATELIMIT_APPLICATION")
+    )
