@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel import Locale
 from babel.dates import get_datetime_format, parse_pattern
@@ -50,6 +50,23 @@ def _datetime_patterns(locale: str, fmt: str) -> tuple[str | None, Any, Any]:
 # recur across rows and requests are formatted once.
 _money_compact = lru_cache(maxsize=8192, typed=True)(format_money_compact)
 _money = lru_cache(maxsize=8192, typed=True)(format_money)
+_country_name = lru_cache(maxsize=4096)(country_name)
+
+
+@lru_cache(maxsize=16384)
+def _datetime(moment: datetime, tz: Any, locale: str, fmt: str) -> str:
+    """``moment`` (aware) in ``tz``, formatted: a pure function, so a value shown again (the same page
+    of a list, requested again) is formatted once per worker."""
+    local = moment.astimezone(tz)
+    if hasattr(tz, "normalize"):  # pytz, as Flask-Babel's timezone is
+        local = tz.normalize(local)
+    babel_locale = Locale.parse(locale)
+    combined, date_pattern, time_pattern = _datetime_patterns(locale, fmt)
+    if combined is None:
+        return date_pattern.apply(local, babel_locale)
+    return combined.replace(
+        "{0}", time_pattern.apply(local.timetz(), babel_locale, reference_date=local.date())
+    ).replace("{1}", date_pattern.apply(local, babel_locale))
 
 
 class Formats:
@@ -68,15 +85,7 @@ class Formats:
             return ""
         if moment.tzinfo is None:  # as Babel reads a naive datetime: UTC
             moment = moment.replace(tzinfo=UTC)
-        local = moment.astimezone(self.tz)
-        if hasattr(self.tz, "normalize"):  # pytz, as Flask-Babel's timezone is
-            local = self.tz.normalize(local)
-        combined, date_pattern, time_pattern = _datetime_patterns(self.locale, fmt)
-        if combined is None:
-            return date_pattern.apply(local, self.babel_locale)
-        return combined.replace(
-            "{0}", time_pattern.apply(local.timetz(), self.babel_locale, reference_date=local.date())
-        ).replace("{1}", date_pattern.apply(local, self.babel_locale))
+        return _datetime(moment, self.tz, self.locale, fmt)
 
     def date(self, value: date | datetime | None, fmt: str = "medium") -> str:
         """As ``|date`` (``core.timezones.show_date``): a datetime is first taken to its Tokyo day."""
@@ -105,7 +114,7 @@ class Formats:
         try:
             return self._countries[code]
         except KeyError:
-            name = self._countries[code] = country_name(code, self.locale)
+            name = self._countries[code] = _country_name(code, self.locale)
             return name
 
     def localized(self, text: Any) -> str:
@@ -136,3 +145,41 @@ def url_pattern(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
 def labels(members: Iterable[Any]) -> dict[Any, str]:
     """Each member's translated ``label``, once (``{member: label}``)."""
     return {member: str(member.label) for member in members}
+
+
+class ApplicationRow(NamedTuple):
+    """One line of the staff list of a call's applications, every cell already a string."""
+
+    url: str
+    name: str
+    country: str
+    overseas: bool
+    state: Any
+    submitted: str
+    funding: str
+    deck_url: str | None
+
+
+def application_rows(rows: Iterable[Any]) -> list[ApplicationRow]:
+    """The cells of the staff application list (rows of ``queries.call_application_page``), in one pass.
+
+    Shown as the template showed them: the submission in the short format, the funding compact, "—"
+    for either when missing.
+    """
+    fmt = formats()
+    detail = url_pattern("applications.application_detail", "application_id")
+    download = url_pattern("core.download", "file_id")
+    dt, money, country, localized = fmt.datetime, fmt.money_compact, fmt.country, fmt.localized
+    return [
+        ApplicationRow(
+            detail(id_),
+            localized(name),
+            country(code),
+            bool(overseas),
+            state,
+            dt(submitted, "short") if submitted else "—",
+            money(funding) if funding is not None else "—",
+            download(deck_id) if deck_id else None,
+        )
+        for id_, state, submitted, funding, deck_id, name, code, overseas in rows
+    ]

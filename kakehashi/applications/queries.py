@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload, load_only
+from sqlalchemy.orm import contains_eager, joinedload
 
 from kakehashi.accounts.models import Startup, StartupMember
 from kakehashi.applications.models import Application, ApplicationState, Call, CallState, Vertical
 from kakehashi.core import cache
+from kakehashi.core.pagination import page_number
 from kakehashi.core.timezones import tokyo_day_bounds
 from kakehashi.extensions import db
 
@@ -132,10 +135,14 @@ class ApplicationFilters:
         )
 
 
-def _filtered_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
-    """A call's applications joined to their startup, filtered, newest submission first."""
+def _filtered_applications(call: Call, filters: ApplicationFilters, *columns: Any) -> Select[Any]:
+    """A call's applications joined to their startup, filtered, newest submission first (the
+    ``Application`` entities, or plain rows of ``columns``)."""
     query = (
-        select(Application).join(Startup, Application.startup_id == Startup.id).where(Application.call_id == call.id)
+        select(*(columns or (Application,)))
+        .select_from(Application)
+        .join(Startup, Application.startup_id == Startup.id)
+        .where(Application.call_id == call.id)
     )
     if filters.q:
         query = query.where(Startup.search_name.contains(filters.q.lower(), autoescape=True))
@@ -164,22 +171,53 @@ def call_applications(call: Call, filters: ApplicationFilters) -> Select[Any]:
     )
 
 
-def call_application_list(call: Call, filters: ApplicationFilters) -> Select[Any]:
-    """As :func:`call_applications`, with only the columns the list page shows (the answers are long
-    texts a page of 50 would load for nothing; reading another column raises instead of loading it)."""
-    return _filtered_applications(call, filters).options(
-        load_only(
-            Application.id,
-            Application.state,
-            Application.submitted_at,
-            Application.funding_raised_jpy,
-            Application.deck_id,
-            Application.startup_id,
-            raiseload=True,
-        ),
-        contains_eager(Application.startup).load_only(
-            Startup.id, Startup.name, Startup.country, Startup.is_overseas, raiseload=True
-        ),
+# The columns the staff list shows, as plain rows (no ORM objects to build for a page of 50).
+_LIST_COLUMNS = (
+    Application.id,
+    Application.state,
+    Application.submitted_at,
+    Application.funding_raised_jpy,
+    Application.deck_id,
+    Startup.name,
+    Startup.country,
+    Startup.is_overseas,
+)
+
+
+class RowPagination(Pagination):
+    """A page of plain rows (``Row`` objects) of a ``select()`` of columns, and their count.
+
+    Flask-SQLAlchemy's ``SelectPagination`` returns the first column of each row only.
+    ``total`` may be given when the caller already knows it (no count query then).
+    """
+
+    def _query_items(self) -> list[Any]:
+        query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(db.session.execute(query))
+
+    def _query_count(self) -> int:
+        if self._query_args.get("total") is not None:
+            return int(self._query_args["total"])
+        sub = self._query_args["select"].order_by(None).subquery()
+        return int(db.session.execute(select(func.count()).select_from(sub)).scalar_one())
+
+
+def call_application_page(
+    call: Call, filters: ApplicationFilters, counts: dict[ApplicationState, int] | None = None
+) -> Pagination:
+    """The requested page of the staff list of a call's applications: plain rows of the columns it shows
+    (``id, state, submitted_at, funding_raised_jpy, deck_id, name, country, is_overseas``).
+
+    Unfiltered, the total is the sum of the call's ``counts`` by state, when given (no count query).
+    """
+    total = sum(counts.values()) if counts is not None and filters == ApplicationFilters() else None
+    return RowPagination(
+        page=page_number(),
+        per_page=current_app.config["PER_PAGE"],
+        max_per_page=200,
+        error_out=False,
+        select=_filtered_applications(call, filters, *_LIST_COLUMNS),
+        total=total,
     )
 
 

@@ -20,7 +20,6 @@ from kakehashi.core.db import utcnow
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm
 from kakehashi.core.freshness import fresh_login_required
-from kakehashi.core.pagination import paginate
 from kakehashi.core.templating import add_nav, for_staff
 from kakehashi.extensions import db
 
@@ -225,18 +224,18 @@ def _filters(call: Call) -> tuple[ApplicationFilterForm, queries.ApplicationFilt
 def call_applications(call_id: int) -> Any:
     call = access.load_or_404(Call, call_id)
     form, filters = _filters(call)
-    page = paginate(queries.call_application_list(call, filters))
     counts = queries.state_counts(call)
+    page = queries.call_application_page(call, filters, counts)
     return render_template(
         "applications/staff/applications.html",
         call=call,
         page=page,
+        rows=formatting.application_rows(page.items),
         filters=form,
         counts=counts,
         submitted=queries.submitted_count(counts),
         fmt=formatting.formats(),
-        detail_url=formatting.url_pattern(".application_detail", "application_id"),
-        download_url=formatting.url_pattern("core.download", "file_id"),
+        list_url=url_for(".call_applications", call_id=call.id),
     )
 
 
