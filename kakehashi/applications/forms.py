@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -21,9 +22,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kakehashi.applications import formatting
 from kakehashi.applications.models import APPLICATION_FIELDS, BLINDABLE_FIELDS, ApplicationState
 from kakehashi.core.forms import DateRange, localized_data, localized_field
-from kakehashi.core.i18n import country_name, pick
+from kakehashi.core.i18n import pick
 from kakehashi.core.timezones import to_tokyo, tokyo_to_utc
 
 TEXT_LIMIT = 5000
@@ -218,14 +220,18 @@ class ApplicationFilterForm(FlaskForm):
 
     def __init__(self, *args: Any, country_codes: list[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.status.choices = [SelectChoice("", _l("All"))] + [
-            SelectChoice(state.value, state.label) for state in ApplicationState
+        # Labels translated once for this request (the request's ``Formats`` keeps the states' and the
+        # countries' names for the rest of the page), not each time an option is rendered.
+        fmt = formatting.formats()
+        everything = _("All")
+        self.status.choices = [SelectChoice("", everything)] + [
+            SelectChoice(state.value, fmt.label(state)) for state in ApplicationState
         ]
-        self.country.choices = [SelectChoice("", _l("All"))] + [
-            SelectChoice(code, country_name(code)) for code in country_codes
+        self.country.choices = [SelectChoice("", everything)] + [
+            SelectChoice(code, fmt.country(code)) for code in country_codes
         ]
         self.overseas.choices = [
-            SelectChoice("", _l("Anywhere")),
-            SelectChoice("no", _l("In Japan")),
-            SelectChoice("yes", _l("Overseas")),
+            SelectChoice("", _("Anywhere")),
+            SelectChoice("no", _("In Japan")),
+            SelectChoice("yes", _("Overseas")),
         ]
