@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,7 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from kakehashi.applications import formatting
 from kakehashi.applications.models import APPLICATION_FIELDS, BLINDABLE_FIELDS, ApplicationState
@@ -207,14 +208,33 @@ class ApplicationForm(FlaskForm):
         return values
 
 
+class _ListSelect(Select):
+    """WTForms' ``Select``, with plain options (a string value and label, no extra attributes) written
+    directly: the filter form renders on every page of the staff list. The HTML is WTForms' own
+    (``selected`` before ``value``, both escaped); anything else goes through WTForms.
+    """
+
+    @classmethod
+    def _dispatch_render_option(cls) -> Any:
+        return cls.render_option  # the current signature: no need to inspect it on every render
+
+    @classmethod
+    def render_option(cls, choice: Any, **kwargs: Any) -> Markup:
+        if kwargs or choice.render_kw or not isinstance(choice.value, str):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        label = escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')  # noqa: S704 - escaped
+
+
 class ApplicationFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
     q = StringField(_l("Startup name"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("Status"), validators=[Optional()], choices=[])
-    country = SelectField(_l("Country"), validators=[Optional()], choices=[])
-    overseas = SelectField(_l("Based"), validators=[Optional()], choices=[])
+    status = SelectField(_l("Status"), validators=[Optional()], choices=[], widget=_ListSelect())
+    country = SelectField(_l("Country"), validators=[Optional()], choices=[], widget=_ListSelect())
+    overseas = SelectField(_l("Based"), validators=[Optional()], choices=[], widget=_ListSelect())
     submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
     submitted_to = DateField(_l("Submitted until"), validators=[Optional()])
 

@@ -1308,3 +1308,24 @@ def test_the_public_call_lists_show_every_change_at_once_and_drop_calls_past_the
     monkeypatch.setattr(application_views, "utcnow", lambda: utcnow() + timedelta(days=31))
     page = client.get(url + "?lang=en").text
     assert "Batch two" not in page
+
+
+def test_the_filter_selects_render_as_wtforms_does(app):
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.widgets import Select
+
+    from kakehashi.applications.forms import ApplicationFilterForm, _ListSelect
+
+    with app.test_request_context("/?lang=en&country=A%26B"):
+        form = ApplicationFilterForm(country_codes=["JP"], formdata=None, data={"country": 'A&B"'})
+        form.country.choices = [
+            SelectChoice("", "All"),
+            SelectChoice('A&B"', "<Bosnia & 'Herzegovina'>"),
+            SelectChoice("JP", ""),
+            SelectChoice("X", "Extra", render_kw={"disabled": True}),
+        ]
+        for field in (form.status, form.country, form.overseas):
+            assert str(_ListSelect()(field, class_="form-select")) == str(Select()(field, class_="form-select"))
+        assert '<option selected value="A&amp;B&#34;">&lt;Bosnia &amp; &#39;Herzegovina&#39;&gt;</option>' in str(
+            form.country()
+        )
