@@ -214,8 +214,8 @@ def delete_criterion(call_id: int, criterion_id: int) -> Any:
 # --- a call's applications ------------------------------------------------------------------------
 
 
-def _filters(call: Call) -> tuple[ApplicationFilterForm, queries.ApplicationFilters]:
-    form = ApplicationFilterForm(request.args, country_codes=queries.country_codes(call))
+def _filters(call: Call, country_codes: list[str]) -> tuple[ApplicationFilterForm, queries.ApplicationFilters]:
+    form = ApplicationFilterForm(request.args, country_codes=country_codes)
     return form, queries.ApplicationFilters.from_form(form)
 
 
@@ -223,8 +223,8 @@ def _filters(call: Call) -> tuple[ApplicationFilterForm, queries.ApplicationFilt
 @access.staff
 def call_applications(call_id: int) -> Any:
     call = access.load_or_404(Call, call_id)
-    form, filters = _filters(call)
-    counts = queries.state_counts(call)
+    counts, country_codes = queries.counts_and_countries(call)
+    form, filters = _filters(call, country_codes)
     page = queries.call_application_page(call, filters, counts)
     return render_template(
         "applications/staff/applications.html",
@@ -244,7 +244,7 @@ def call_applications(call_id: int) -> Any:
 @fresh_login_required
 def export_applications(call_id: int, fmt: str) -> Any:
     call = access.load_or_404(Call, call_id)
-    _form, filters = _filters(call)
+    _form, filters = _filters(call, queries.country_codes(call))
     applications = db.session.scalars(queries.call_applications(call, filters)).unique().all()
     audit.record(current_user, "call.applications_exported", call, {"format": fmt, "rows": len(applications)})
     db.session.commit()

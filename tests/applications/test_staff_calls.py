@@ -1329,3 +1329,21 @@ def test_the_filter_selects_render_as_wtforms_does(app):
         assert '<option selected value="A&amp;B&#34;">&lt;Bosnia &amp; &#39;Herzegovina&#39;&gt;</option>' in str(
             form.country()
         )
+
+
+def test_counts_and_countries_in_one_query_match_the_separate_ones(app, count_queries):
+    from kakehashi.applications import queries
+
+    call = CallFactory()
+    applicant(call, "A", country="US")
+    applicant(call, "B", country="JP", state=ApplicationState.DRAFT)
+    applicant(call, "C", country="JP")
+    applicant(call, "D", country="DE", state=ApplicationState.WITHDRAWN)
+    applicant(CallFactory(), "Elsewhere", country="FR")
+    assert call.id  # loaded before counting
+    with count_queries() as one:
+        counts, codes = queries.counts_and_countries(call)
+    assert one.count == 1
+    assert counts == queries.state_counts(call)
+    assert codes == queries.country_codes(call) == ["DE", "JP", "US"]
+    assert queries.counts_and_countries(CallFactory()) == ({state: 0 for state in ApplicationState}, [])
