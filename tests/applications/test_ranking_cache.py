@@ -66,3 +66,24 @@ def test_a_withdrawn_assignment_changes_the_cached_counts(login_as):
     db.session.commit()
 
     assert f'id="application-{p.id}"' not in ranking(client, example).get_data(as_text=True)
+
+
+def test_the_cached_table_is_spliced_into_the_page_once_as_utf8(login_as):
+    example = hand_example()
+    client = login_as(StaffFactory())
+    u = example.apps["U"]
+    db.session.refresh(u)
+    u.startup.name = {"ja": "新しい名前", "en": "新しい名前 Inc."}  # non-ASCII in the cached bytes
+    db.session.commit()
+    for _ in range(2):  # computed, then cached
+        page = ranking(client, example)
+        assert page.content_type == "text/html; charset=utf-8"
+        html = page.get_data(as_text=True)
+        assert html.count('id="ranking"') == 1
+        assert "kakehashi:ranking-table" not in html
+        assert (
+            html.index('id="bulk-decisions"')
+            < html.index('id="ranking"')
+            < html.index("</form>", html.index('id="ranking"'))
+        )
+        assert cells(page, u)[1] == "新しい名前 Inc."

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -110,11 +110,18 @@ def _decision_counts(rows: Sequence[Row]) -> dict[str, int]:
 class RankedTable:
     """What the ranking page derives from a call's applications and reviews (cached: ``core.cache``)."""
 
-    table: Markup  # the rendered rows (up to thousands): rendering them is most of the page's cost
+    # The rendered rows (up to thousands; ~400 KB): rendering them is most of the page's cost. Kept
+    # encoded: the page is spliced around them as bytes (``ranking``), so they are neither copied into
+    # the template's output (Jinja's escaping of a 400 KB ``Markup`` copies it slowly) nor encoded again.
+    table: bytes
     counts: dict[str, int]
     rows: int
     any_fallback: bool
     any_disagreement: bool
+
+
+# Where the cached table goes in the page: a comment (escaped text never holds "<"), replaced once.
+_TABLE_SLOT = Markup("<!--kakehashi:ranking-table-->")
 
 
 def _ranked_table(call: Call, sort: str, locale: str, judging_open: bool) -> RankedTable:
@@ -131,7 +138,7 @@ def _ranked_table(call: Call, sort: str, locale: str, judging_open: bool) -> Ran
         state_labels={state: state.label for state in ApplicationState},
     )
     return RankedTable(
-        table=Markup(table),  # noqa: S704 - our own template's output, escaped when rendered
+        table=table.encode(),
         counts=_decision_counts(rows),
         rows=len(rows),
         any_fallback=any(result.fallback_judges for _a, result in rows),
@@ -156,8 +163,9 @@ def ranking(call_id: int) -> Any:
         lambda: _ranked_table(call, sort, locale, judging_open),
     )
     counts = ranked.counts
-    return render_template(
+    page = render_template(
         "judging/ranking.html",
+        table_slot=_TABLE_SLOT,
         call=call,
         ranked=ranked,
         rows=ranked.rows,
@@ -175,6 +183,8 @@ def ranking(call_id: int) -> Any:
         form=PostForm(),
         decision_choices=DECISION_CHOICES,
     )
+    head, tail = page.split(_TABLE_SLOT, 1)
+    return current_app.response_class(b"".join((head.encode(), ranked.table, tail.encode())), mimetype="text/html")
 
 
 # --- decisions ------------------------------------------------------------------------------------
