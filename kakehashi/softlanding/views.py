@@ -8,6 +8,7 @@ blueprint too (``template_views``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 
 from kakehashi.applications import formatting
@@ -22,7 +24,7 @@ from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm, flash_form_errors
 from kakehashi.core.freshness import require_fresh_login
-from kakehashi.core.i18n import pick
+from kakehashi.core.i18n import current_locale, pick
 from kakehashi.core.storage import FileTooLarge, download_response
 from kakehashi.core.templating import add_nav, for_signed_in, for_staff
 from kakehashi.extensions import db
@@ -175,28 +177,44 @@ def index() -> Any:
 @bp.get("/landing/cases/<int:case_id>")
 @access.rule("can_view_case")
 def case(case_id: int) -> Any:
-    row = queries.case_row(case_id, tokyo_today())
-    if row is None:
+    case = queries.case_with_people(case_id)
+    if case is None:
         abort(404)
-    access.require(permissions.can_view_case(current_user, row.case), hide=True)
-    by_key = row.by_key
+    access.require(permissions.can_view_case(current_user, case), hide=True)
+    today = tokyo_today()
+    steps = queries.cached_steps(
+        ("case steps", case.id, today, current_locale(), request.script_root),
+        lambda: _case_steps(case.id, today),
+    )
     return render_template(
         "softlanding/case.html",
-        row=row,
+        case=case,
+        steps=steps,
+        feed_url=_feed_url(case),
+        post_form=PostForm(),
+        delete_form=DeleteDocumentsForm(formdata=None),
+        is_staff=permissions.can_review(current_user),
+    )
+
+
+def _case_steps(case_id: int, today: date) -> Markup:
+    """The checklist's progress, next steps and steps (``_case_steps.html``): the same for every viewer."""
+    row = queries.case_row(case_id, today)
+    if row is None:  # pragma: no cover - loaded just before, in the same transaction
+        abort(404)
+    by_key = row.by_key
+    html = render_template(
+        "softlanding/_case_steps.html",
         case=row.case,
         plan=row.plan,
-        by_key=by_key,
         groups=_by_category(row.tasks),
         next_tasks=[by_key[key] for key in row.plan.next_keys if key in by_key],
         counts=queries.task_counts(row.case),
         titles=lambda keys: _titles(keys, by_key),
-        feed_url=_feed_url(row.case),
-        post_form=PostForm(),
-        delete_form=DeleteDocumentsForm(formdata=None),
-        is_staff=permissions.can_review(current_user),
         fmt=formatting.formats(),
         task_url=formatting.url_pattern(".task", "task_id"),
     )
+    return Markup(html)  # noqa: S704 - our own template's output, escaped when rendered
 
 
 def _render_task(task: CaseTask, *, status: int = 200, loaded: bool = False, **forms: Any) -> Any:
