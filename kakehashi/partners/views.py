@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
 from kakehashi.accounts.models import Startup
@@ -17,6 +19,7 @@ from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm, flash_form_errors
+from kakehashi.core.i18n import current_locale
 from kakehashi.core.pagination import page_number
 from kakehashi.core.templating import add_nav, for_signed_in, for_staff
 from kakehashi.extensions import db
@@ -74,11 +77,12 @@ def hub(hub_id: int) -> Any:
     hub = _load_hub(hub_id)
     can_manage = permissions.can_manage_hubs(current_user)
     sees_bookings = permissions.can_see_hub_bookings(current_user, hub)
+    today = services.tokyo_today()
+    occupancy = queries.cached_occupancy(("occupancy", hub.id, today, current_locale()), lambda: _occupancy(hub, today))
     return render_template(
         "partners/hub.html",
         hub=hub,
-        months=occupancy_calendar(hub, services.tokyo_today()),
-        weekdays=weekday_names(),
+        occupancy=occupancy,
         can_manage=can_manage,
         can_book=permissions.can_book_at(current_user, hub),
         sees_bookings=sees_bookings,
@@ -87,6 +91,14 @@ def hub(hub_id: int) -> Any:
         post_form=PostForm(),
         feed_url=url_for(".feed", token=hub.feed_token, _external=True) if sees_bookings and hub.feed_token else None,
     )
+
+
+def _occupancy(hub: PartnerHub, today: date) -> Markup:
+    """The hub's occupancy calendar (``_occupancy.html``): the same for every viewer."""
+    html = render_template(
+        "partners/_occupancy.html", hub=hub, months=occupancy_calendar(hub, today), weekdays=weekday_names()
+    )
+    return Markup(html)  # noqa: S704 - our own template's output, escaped when rendered
 
 
 def _currencies_and_zones() -> dict[str, Any]:
