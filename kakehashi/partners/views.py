@@ -87,7 +87,7 @@ def hub(hub_id: int) -> Any:
         can_book=permissions.can_book_at(current_user, hub),
         sees_bookings=sees_bookings,
         staff=queries.hub_staff(hub) if sees_bookings else [],
-        staff_form=HubStaffForm(),
+        staff_form=HubStaffForm() if can_manage else None,  # only managers see it
         post_form=PostForm(),
         feed_url=url_for(".feed", token=hub.feed_token, _external=True) if sees_bookings and hub.feed_token else None,
     )
