@@ -179,7 +179,6 @@ def ranking(call_id: int) -> Any:
         any_disagreement=ranked.any_disagreement,
         min_reviews=MIN_REVIEWS,
         disagreement_share=DISAGREEMENT_SHARE * 100,
-        bulk_form=BulkDecisionForm(formdata=None),
         form=PostForm(),
         decision_choices=DECISION_CHOICES,
     )
