@@ -11,9 +11,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache as cache_once
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kakehashi.accounts.models import User
@@ -156,13 +157,19 @@ def case_row(case_id: int, today: date) -> CaseRow | None:
     return _row(case, today) if case is not None else None
 
 
+@cache_once
+def _case_with_people_query() -> Select[tuple[LandingCase]]:
+    """Built once (building it, options and all, costs more than running it on a hit)."""
+    return (
+        select(LandingCase)
+        .where(LandingCase.id == bindparam("case_id"))
+        .options(joinedload(LandingCase.founder), joinedload(LandingCase.concierge))
+    )
+
+
 def case_with_people(case_id: int) -> LandingCase | None:
     """A case with its founder and concierge (one query): the checklist page when its steps are cached."""
-    return db.session.scalars(
-        select(LandingCase)
-        .where(LandingCase.id == case_id)
-        .options(joinedload(LandingCase.founder), joinedload(LandingCase.concierge))
-    ).first()
+    return db.session.scalars(_case_with_people_query(), {"case_id": case_id}).first()
 
 
 # --- the checklist's steps, rendered once per data change ------------------------------------------
