@@ -42,6 +42,7 @@ from kakehashi.cohorts.models import (
     Verification,
     to_jpy,
 )
+from kakehashi.core import cache
 from kakehashi.core.timezones import TOKYO
 from kakehashi.extensions import db
 from kakehashi.partners.models import BookingState, Direction, ExchangeBooking, HubMember, PartnerHub
@@ -790,6 +791,8 @@ def generate(app: Flask, *, seed: int = 42) -> BenchData:
         out.add(ExchangeBooking, bookings)
         if db.engine.dialect.name == "postgresql":
             _advance_sequences()
+        # Core inserts bypass the session events that give core.cache's namespaces new tokens.
+        cache.invalidate_all()
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # What autovacuum would do minutes after a bulk load: planner statistics. (SQLite is left as

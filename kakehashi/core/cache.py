@@ -10,7 +10,10 @@
   random and never reused, so a rolled-back change cannot bring an old token back with other data
   behind it; every worker (and every machine) sees the same token, so no worker serves stale data.
 - While the current session has changes of its own to the namespace's models that are not committed
-  yet, the cache is neither read nor written: the page shows the transaction's own data.
+  yet, or while the namespace has no token yet (no write recorded: nothing tells this database's data
+  from another's), the cache is neither read nor written: the page shows the data as it is.
+- Data written without the ORM (bulk loads with Core ``insert()``) must call ``invalidate_all()``.
+- Each namespace has its own store and size (``watch(..., max_entries=)``).
 - Values that depend on the time put the time they depend on into ``key``.
 """
 
@@ -42,14 +45,20 @@ class CacheVersion(db.Model):
 
 
 _watched: dict[type, set[str]] = {}
-_store: OrderedDict[tuple[str, str, Hashable], Any] = OrderedDict()
+# One store per namespace, each with its own size, so that many small entries (a checklist per case)
+# cannot push a few costly ones (a ranking per call) out.
+_stores: dict[str, OrderedDict[tuple[str, Hashable], Any]] = {}
+_limits: dict[str, int] = {}
 _lock = threading.Lock()
 
 
-def watch(namespace: str, *models: type) -> None:
-    """Changes to rows of ``models`` invalidate everything cached in ``namespace``."""
+def watch(namespace: str, *models: type, max_entries: int = MAX_ENTRIES) -> None:
+    """Changes to rows of ``models`` invalidate everything cached in ``namespace`` (at most
+    ``max_entries`` values per worker)."""
     for model in models:
         _watched.setdefault(model, set()).add(namespace)
+    _limits[namespace] = max(max_entries, _limits.get(namespace, 0))
+    _stores.setdefault(namespace, OrderedDict())
 
 
 def _namespaces(cls: type) -> set[str]:
@@ -86,13 +95,22 @@ def _collect_bulk(state: Any) -> None:
 @event.listens_for(Session, "before_commit")
 def _bump(session: Session) -> None:
     session.flush()  # what is still pending is part of this commit
-    names = session.info.pop(PENDING, set())
+    _new_tokens(session, session.info.pop(PENDING, set()))
+
+
+def _new_tokens(session: Session, names: set[str]) -> None:
     table = CacheVersion.__table__
     for name in sorted(names):
         token = secrets.token_hex(16)
         result = session.execute(update(table).where(table.c.name == name).values(token=token))
         if result.rowcount == 0:  # type: ignore[attr-defined]
             session.execute(insert(table).values(name=name, token=token))
+
+
+def invalidate_all() -> None:
+    """New tokens for every namespace, in the current transaction: for data written without the ORM
+    (bulk loads with Core ``insert()``), which the session's events cannot see."""
+    _new_tokens(db.session, set(_stores))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -107,25 +125,28 @@ def token(namespace: str) -> str:
 def cached(namespace: str, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``'s value for the current data of ``namespace``; computed at most once per token."""
     current = token(namespace)  # first: the data read after it is at least this new
-    if namespace in db.session.info.get(PENDING, ()):
+    if not current or namespace in db.session.info.get(PENDING, ()):
+        # No write recorded yet (nothing tells this database's data from another's, e.g. a database
+        # emptied outside the app), or this transaction's own changes: computed, not shared.
         return compute()
-    entry = (namespace, current, key)
+    store = _stores[namespace]
+    entry = (current, key)
     with _lock:
-        if entry in _store:
-            _store.move_to_end(entry)
-            return _store[entry]
+        if entry in store:
+            store.move_to_end(entry)
+            return store[entry]
     value = compute()
     with _lock:
-        _store[entry] = value
-        _store.move_to_end(entry)
-        for stale in [e for e in _store if e[0] == namespace and e[1] != current]:
-            del _store[stale]
-        while len(_store) > MAX_ENTRIES:
-            _store.popitem(last=False)
+        for stale in [e for e in store if e[0] != current]:
+            del store[stale]
+        store[entry] = value
+        while len(store) > _limits[namespace]:
+            store.popitem(last=False)
     return value
 
 
 def clear() -> None:
     """Forget every cached value in this worker (tests; never needed for correctness)."""
     with _lock:
-        _store.clear()
+        for store in _stores.values():
+            store.clear()

@@ -5,8 +5,6 @@ Each list takes a fixed number of queries, whatever the number of rows.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
@@ -262,34 +260,12 @@ def load_event(event_id: int) -> PartnerEvent | None:
 
 # --- the hub page's occupancy calendar, rendered once per data change ------------------------------
 # The month grids come only from the hub (capacity) and its bookings (watched: any change gives the
-# namespace a new token, ``core.cache``), the Tokyo day and the language (in the key). Kept in this
-# worker's own small store, not in ``core.cache``'s: hub pages must not push the costly rankings out.
+# namespace a new token, ``core.cache``), the Tokyo day and the language (in the key).
 
 OCCUPANCY_NAMESPACE = "partners"
-OCCUPANCY_MAX_ENTRIES = 128  # ~10 KB each
-cache.watch(OCCUPANCY_NAMESPACE, PartnerHub, ExchangeBooking)
-_occupancy: OrderedDict[tuple[str, Hashable], Any] = OrderedDict()
-_occupancy_lock = threading.Lock()
+cache.watch(OCCUPANCY_NAMESPACE, PartnerHub, ExchangeBooking, max_entries=128)  # ~10 KB each
 
 
 def cached_occupancy(key: Hashable, compute: Callable[[], Any]) -> Any:
     """``compute()`` for the current hubs and bookings and ``key``; computed at most once per token and key."""
-    current = cache.token(OCCUPANCY_NAMESPACE)  # first: the data read after it is at least this new
-    if not current or OCCUPANCY_NAMESPACE in db.session.info.get(cache.PENDING, ()):
-        # No write recorded yet (nothing tells this database's data from another's), or this
-        # transaction's own changes: computed, not shared.
-        return compute()
-    entry = (current, key)
-    with _occupancy_lock:
-        if entry in _occupancy:
-            _occupancy.move_to_end(entry)
-            return _occupancy[entry]
-    value = compute()
-    with _occupancy_lock:
-        _occupancy[entry] = value
-        _occupancy.move_to_end(entry)
-        for stale in [e for e in _occupancy if e[0] != current]:
-            del _occupancy[stale]
-        while len(_occupancy) > OCCUPANCY_MAX_ENTRIES:
-            _occupancy.popitem(last=False)
-    return value
+    return cache.cached(OCCUPANCY_NAMESPACE, key, compute)

@@ -6,8 +6,6 @@ and concierge (joined); plans are computed in Python from the loaded tasks (a ca
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
@@ -175,37 +173,15 @@ def case_with_people(case_id: int) -> LandingCase | None:
 # --- the checklist's steps, rendered once per data change ------------------------------------------
 # Progress, next steps and the table of steps come only from the case, its tasks and their documents and
 # comments (watched: any change gives the namespace a new token, ``core.cache``), the Tokyo day, the
-# language and where the app is mounted (in the key). They are kept in this worker's own small store,
-# not in ``core.cache``'s: a founder's page per case must not push the costly rankings out of it.
+# language and where the app is mounted (in the key).
 
 STEPS_NAMESPACE = "softlanding"
-STEPS_MAX_ENTRIES = 256  # ~15 KB each
-cache.watch(STEPS_NAMESPACE, LandingCase, CaseTask, TaskDocument, TaskComment)
-_steps: OrderedDict[tuple[str, Hashable], Any] = OrderedDict()
-_steps_lock = threading.Lock()
+cache.watch(STEPS_NAMESPACE, LandingCase, CaseTask, TaskDocument, TaskComment, max_entries=256)  # ~15 KB each
 
 
 def cached_steps(key: Hashable, compute: Callable[[], Any]) -> Any:
     """``compute()`` for the current landing data and ``key``; computed at most once per token and key."""
-    current = cache.token(STEPS_NAMESPACE)  # first: the data read after it is at least this new
-    if not current or STEPS_NAMESPACE in db.session.info.get(cache.PENDING, ()):
-        # No write recorded yet (nothing tells this database's data from another's), or this
-        # transaction's own changes: computed, not shared.
-        return compute()
-    entry = (current, key)
-    with _steps_lock:
-        if entry in _steps:
-            _steps.move_to_end(entry)
-            return _steps[entry]
-    value = compute()
-    with _steps_lock:
-        _steps[entry] = value
-        _steps.move_to_end(entry)
-        for stale in [e for e in _steps if e[0] != current]:
-            del _steps[stale]
-        while len(_steps) > STEPS_MAX_ENTRIES:
-            _steps.popitem(last=False)
-    return value
+    return cache.cached(STEPS_NAMESPACE, key, compute)
 
 
 def task_counts(case: LandingCase) -> dict[int, TaskCounts]:

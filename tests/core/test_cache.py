@@ -61,3 +61,31 @@ def test_a_change_to_a_row_not_watched_keeps_the_value():
     db.session.commit()
     cached_names(calls)
     assert len(calls) == 1
+
+
+def test_a_bulk_write_outside_the_orm_shows_once_invalidate_all_is_called():
+    from sqlalchemy import update
+
+    vertical = VerticalFactory(name={"en": "Health", "ja": "医療"})
+    db.session.commit()
+    calls: list[int] = []
+    assert cached_names(calls) == ["Health"]
+    table = Vertical.__table__
+    db.session.execute(update(table).where(table.c.id == vertical.id).values(name={"en": "Bulk", "ja": "一括"}))
+    db.session.commit()  # a Core statement: no session event saw which model it changed
+    assert cached_names(calls) == ["Health"]
+    cache.invalidate_all()  # what a bulk loader calls (bench/generate.py)
+    db.session.commit()
+    assert cached_names(calls) == ["Bulk"]
+    assert len(calls) == 2
+
+
+def test_nothing_is_shared_before_the_namespace_has_a_token():
+    VerticalFactory(name={"en": "Health", "ja": "医療"})
+    db.session.commit()
+    db.session.execute(cache.CacheVersion.__table__.delete())  # e.g. a database emptied outside the app
+    db.session.commit()
+    calls: list[int] = []
+    assert cached_names(calls) == ["Health"]
+    assert cached_names(calls) == ["Health"]
+    assert len(calls) == 2
