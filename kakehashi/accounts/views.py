@@ -269,14 +269,25 @@ def profile() -> Any:
         session["locale"] = current_user.locale
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("accounts.profile"))
+    return _render_profile(form=form, password_form=password_form)
+
+
+def _render_profile(
+    form: ProfileForm | None = None,
+    password_form: ChangePasswordForm | None = None,
+    email_form: ChangeEmailForm | None = None,
+) -> Any:
+    """The account page; the form being submitted (if any) keeps its data and errors, the others are blank."""
     memberships = db.session.scalars(
         select(StartupMember).where(StartupMember.user_id == current_user.id).options(_startup_loader())
     ).all()
     return render_template(
         "accounts/profile.html",
-        form=form,
-        password_form=password_form,
-        email_form=ChangeEmailForm(prefix="em", formdata=None),
+        form=form if form is not None else ProfileForm(obj=current_user),
+        password_form=password_form
+        if password_form is not None
+        else ChangePasswordForm(prefix="pw", account_email=current_user.email, formdata=None),
+        email_form=email_form if email_form is not None else ChangeEmailForm(prefix="em", formdata=None),
         memberships=memberships,
         resend_form=EmptyForm(),
     )
@@ -303,17 +314,7 @@ def change_password() -> Any:
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     db.session.rollback()
-    memberships = db.session.scalars(
-        select(StartupMember).where(StartupMember.user_id == current_user.id).options(_startup_loader())
-    ).all()
-    return render_template(
-        "accounts/profile.html",
-        form=ProfileForm(obj=current_user),
-        password_form=form,
-        email_form=ChangeEmailForm(prefix="em", formdata=None),
-        memberships=memberships,
-        resend_form=EmptyForm(),
-    )
+    return _render_profile(password_form=form)
 
 
 @bp.post("/account/email")
@@ -340,17 +341,7 @@ def change_email() -> Any:
             )
             return redirect(url_for("accounts.profile"))
     db.session.rollback()
-    memberships = db.session.scalars(
-        select(StartupMember).where(StartupMember.user_id == current_user.id).options(_startup_loader())
-    ).all()
-    return render_template(
-        "accounts/profile.html",
-        form=ProfileForm(obj=current_user),
-        password_form=ChangePasswordForm(prefix="pw", account_email=current_user.email, formdata=None),
-        email_form=form,
-        memberships=memberships,
-        resend_form=EmptyForm(),
-    )
+    return _render_profile(email_form=form)
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
