@@ -77,6 +77,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "ja",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
         "PER_PAGE": 50,
+        # Whole pages kept per worker for repeat views until the database changes (core/pagecache.py).
+        "PAGE_CACHE": True,
         "TOKEN_MAX_AGE_SECONDS": {"reset": 2 * 3600, "verify": 7 * 24 * 3600, "invite": 14 * 24 * 3600},
         "AUTH_RATE_LIMIT": "10 per minute;50 per hour",
         "RATELIMIT_ENABLED": True,

@@ -126,22 +126,23 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def sign_in(client: FlaskClient, user: Any) -> FlaskClient:
+    """Sign ``client`` in as ``user`` (as the login form would) and return it."""
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        # A fresh password sign-in in this browser (core.freshness), as login_user leaves it.
+        with client.application.test_request_context(environ_base=client.environ_base):
+            session["_id"] = login_manager._session_identifier_generator()
+        session["_fresh"] = True
+        session[LOGIN_AT] = int(time.time())
+    return client
+
+
 @pytest.fixture
 def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
     """Sign the test client in as ``user`` (as the login form would) and return the client."""
-
-    def _login(user: Any) -> FlaskClient:
-        db.session.commit()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            # A fresh password sign-in in this browser (core.freshness), as login_user leaves it.
-            with client.application.test_request_context(environ_base=client.environ_base):
-                session["_id"] = login_manager._session_identifier_generator()
-            session["_fresh"] = True
-            session[LOGIN_AT] = int(time.time())
-        return client
-
-    return _login
+    return lambda user: sign_in(client, user)
 
 
 @pytest.fixture
@@ -161,11 +162,16 @@ class QueryCounter:
 
 @pytest.fixture
 def count_queries(app: Flask) -> Callable[[], Any]:
-    """``with count_queries() as counter: ...`` then ``counter.count``: SQL statements in this thread."""
+    """``with count_queries() as counter: ...`` then ``counter.count``: SQL statements in this thread.
+
+    What a page's own render costs: the whole-page cache is off while counting (a repeat view it serves
+    takes one query; tests/core/test_pagecache.py)."""
 
     @contextmanager
     def _count() -> Iterator[QueryCounter]:
         counter = QueryCounter()
+        page_cache = app.config["PAGE_CACHE"]
+        app.config["PAGE_CACHE"] = False
         thread = threading.get_ident()
 
         def _on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -179,6 +185,7 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             yield counter
         finally:
             event.remove(db.engine, "before_cursor_execute", _on_execute)
+            app.config["PAGE_CACHE"] = page_cache
 
     return _count
 

@@ -14,7 +14,7 @@ from kakehashi.applications import exports, formatting, queries, services
 from kakehashi.applications.forms import ApplicationFilterForm, CallForm, CriterionForm, VerticalForm
 from kakehashi.applications.models import BLINDABLE_FIELDS, Call, CallState, Criterion, Vertical
 from kakehashi.applications.views import bp
-from kakehashi.core import audit
+from kakehashi.core import audit, pagecache
 from kakehashi.core import permissions as access
 from kakehashi.core.db import utcnow
 from kakehashi.core.errors import DomainError
@@ -220,6 +220,7 @@ def _filters(call: Call, country_codes: list[str]) -> tuple[ApplicationFilterFor
 
 
 @bp.get("/admin/calls/<int:call_id>/applications")
+@pagecache.page
 @access.staff
 def call_applications(call_id: int) -> Any:
     call = access.load_or_404(Call, call_id)

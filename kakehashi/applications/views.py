@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from kakehashi.applications import permissions, queries, services
 from kakehashi.applications.forms import ApplicationForm, ApplyForm
 from kakehashi.applications.models import REQUIRED_FOR_SUBMISSION, Application, ApplicationState, Call
+from kakehashi.core import pagecache
 from kakehashi.core import permissions as access
 from kakehashi.core.db import utcnow
 from kakehashi.core.errors import DomainError, InvalidTransition
@@ -33,6 +34,7 @@ add_home_context(lambda: {"open_calls": queries.public_calls(utcnow()), "now": u
 
 
 @bp.get("/calls/")
+@pagecache.page
 @access.public
 def index() -> Any:
     now = utcnow()

@@ -22,7 +22,7 @@ from kakehashi.cohorts.kpi_forms import KpiTargetsForm
 from kakehashi.cohorts.kpis import DEFINITIONS, Indicator, Unit
 from kakehashi.cohorts.models import AnnualReport, FundingRound, ValuationMark
 from kakehashi.cohorts.views import bp
-from kakehashi.core import audit, cache
+from kakehashi.core import audit, cache, pagecache
 from kakehashi.core import permissions as access
 from kakehashi.core.db import utcnow
 from kakehashi.core.freshness import fresh_login_required
@@ -204,6 +204,7 @@ def _dashboard(fy: int) -> Markup:
 
 
 @bp.get("/kpis/")
+@pagecache.page
 @access.staff
 def kpis_dashboard() -> Any:
     fy = _fiscal_year()

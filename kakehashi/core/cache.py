@@ -5,15 +5,16 @@
   ORM ``insert()``/``update()``/``delete()``) gives the namespace a new random token in
   ``cache_version``, in the same transaction, just before it commits. No service has to remember to
   invalidate: the write itself does.
-- ``cached(namespace, key, compute)`` reads the namespace's token (one query) *before* any data is read
+- ``cached(namespace, key, compute)`` reads the namespace's token *before* any data is read
   and returns what this worker computed for (namespace, token, key), computing it on a miss. Tokens are
   random and never reused, so a rolled-back change cannot bring an old token back with other data
-  behind it; every worker (and every machine) sees the same token, so no worker serves stale data.
+  behind it; every worker (and every machine) sees the same token, so no worker serves stale data. All
+  tokens are read in one small query, once per transaction.
 - While the current session has changes of its own to the namespace's models that are not committed
   yet, or while the namespace has no token yet (no write recorded: nothing tells this database's data
   from another's), the cache is neither read nor written: the page shows the data as it is.
 - Data written without the ORM (bulk loads with Core ``insert()``) must call ``invalidate_all()``.
-- Each namespace has its own store and size (``watch(..., max_entries=)``).
+- Each namespace has its own store and size (``watch(..., max_entries=, max_bytes=)``).
 - Values that depend on the time put the time they depend on into ``key``.
 """
 
@@ -25,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import String, event, insert, select, update
+from sqlalchemy import String, event, insert, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kakehashi.extensions import db
@@ -33,6 +34,8 @@ from kakehashi.extensions import db
 T = TypeVar("T")
 MAX_ENTRIES = 64  # a rendered 500-row ranking is ~400 KB
 PENDING = "kakehashi_cache_pending"
+TOKENS = "kakehashi_cache_tokens"
+MISSING: Any = object()
 
 
 class CacheVersion(db.Model):
@@ -49,16 +52,22 @@ _watched: dict[type, set[str]] = {}
 # cannot push a few costly ones (a ranking per call) out.
 _stores: dict[str, OrderedDict[tuple[str, Hashable], Any]] = {}
 _limits: dict[str, int] = {}
+_budgets: dict[str, int] = {}  # bytes, for namespaces that keep bytes
+_sizes: dict[str, int] = {}
 _lock = threading.Lock()
 
 
-def watch(namespace: str, *models: type, max_entries: int = MAX_ENTRIES) -> None:
-    """Changes to rows of ``models`` invalidate everything cached in ``namespace`` (at most
-    ``max_entries`` values per worker)."""
+def watch(namespace: str, *models: type, max_entries: int = MAX_ENTRIES, max_bytes: int | None = None) -> None:
+    """Changes to rows of ``models`` (or of their subclasses) invalidate everything cached in
+    ``namespace``: at most ``max_entries`` values per worker and, with ``max_bytes``, values of at most
+    that many bytes in all (its values are then ``bytes``)."""
     for model in models:
         _watched.setdefault(model, set()).add(namespace)
     _limits[namespace] = max(max_entries, _limits.get(namespace, 0))
+    if max_bytes is not None:
+        _budgets[namespace] = max_bytes
     _stores.setdefault(namespace, OrderedDict())
+    _sizes.setdefault(namespace, 0)
 
 
 def _namespaces(cls: type) -> set[str]:
@@ -118,35 +127,85 @@ def _forget(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_tokens(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the next transaction may see newer tokens
+        session.info.pop(TOKENS, None)
+
+
+def _tokens() -> dict[str, str]:
+    """Every namespace's token, read once per transaction (one small query), before the data it guards."""
+    session = db.session()
+    tokens = session.info.get(TOKENS)
+    if tokens is None:
+        rows = session.connection().exec_driver_sql("SELECT name, token FROM cache_version")
+        tokens = session.info[TOKENS] = dict(rows.all())
+    return tokens
+
+
 def token(namespace: str) -> str:
-    return db.session.scalar(select(CacheVersion.token).where(CacheVersion.name == namespace)) or ""
+    return _tokens().get(namespace, "")
+
+
+def lookup(namespace: str, key: Hashable) -> tuple[str, Any]:
+    """(token, value) where value is ``MISSING`` unless this worker holds one for the current data; the
+    token is ``""`` when nothing may be shared now (see ``cached``), and then ``store`` keeps nothing."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()  # this transaction's unflushed changes count as its own (see ``_collect``)
+    current = token(namespace)  # first: the data read after it is at least this new
+    if not current or namespace in session.info.get(PENDING, ()):
+        return "", MISSING
+    with _lock:
+        store = _stores[namespace]
+        entry = (current, key)
+        if entry in store:
+            store.move_to_end(entry)
+            return current, store[entry]
+    return current, MISSING
+
+
+def store(namespace: str, current: str, key: Hashable, value: Any) -> None:
+    """Keep ``value`` for (``current`` token, ``key``), as read by ``lookup`` before the data was."""
+    if not current or namespace in db.session.info.get(PENDING, ()):
+        return  # nothing to share, or this transaction changed the data since
+    budget = _budgets.get(namespace)
+    if budget is not None and len(value) > budget:
+        return
+    with _lock:
+        store = _stores[namespace]
+        for stale in [e for e in store if e[0] != current]:
+            _drop(namespace, stale)
+        _drop(namespace, (current, key))
+        store[(current, key)] = value
+        if budget is not None:
+            _sizes[namespace] += len(value)
+        while len(store) > _limits[namespace] or (budget is not None and _sizes[namespace] > budget):
+            _drop(namespace, next(iter(store)))
+
+
+def _drop(namespace: str, entry: tuple[str, Hashable]) -> None:
+    value = _stores[namespace].pop(entry, MISSING)
+    if value is not MISSING and namespace in _budgets:
+        _sizes[namespace] -= len(value)
 
 
 def cached(namespace: str, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``'s value for the current data of ``namespace``; computed at most once per token."""
-    current = token(namespace)  # first: the data read after it is at least this new
-    if not current or namespace in db.session.info.get(PENDING, ()):
-        # No write recorded yet (nothing tells this database's data from another's, e.g. a database
-        # emptied outside the app), or this transaction's own changes: computed, not shared.
-        return compute()
-    store = _stores[namespace]
-    entry = (current, key)
-    with _lock:
-        if entry in store:
-            store.move_to_end(entry)
-            return store[entry]
-    value = compute()
-    with _lock:
-        for stale in [e for e in store if e[0] != current]:
-            del store[stale]
-        store[entry] = value
-        while len(store) > _limits[namespace]:
-            store.popitem(last=False)
-    return value
+    """``compute()``'s value for the current data of ``namespace``; computed at most once per token.
+
+    Not shared while the namespace has no token (no write recorded yet: nothing tells this database's
+    data from another's, e.g. a database emptied outside the app) or while this transaction has changes
+    of its own to the namespace's models."""
+    current, value = lookup(namespace, key)
+    if value is MISSING:
+        value = compute()
+        store(namespace, current, key, value)
+    return value  # type: ignore[no-any-return]
 
 
 def clear() -> None:
     """Forget every cached value in this worker (tests; never needed for correctness)."""
     with _lock:
-        for store in _stores.values():
+        for namespace, store in _stores.items():
             store.clear()
+            _sizes[namespace] = 0

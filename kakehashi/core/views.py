@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from kakehashi.core import audit, outbox, storage
+from kakehashi.core import audit, outbox, pagecache, storage
 from kakehashi.core import permissions as access
 from kakehashi.core.forms import AuditFilterForm, OutboxFilterForm, PostForm
 from kakehashi.core.pagination import paginate
@@ -35,6 +35,7 @@ def add_home_context(provider: Callable[[], dict[str, Any]]) -> None:
 
 
 @bp.get("/")
+@pagecache.page
 @access.public
 def home() -> Any:
     context: dict[str, Any] = {"open_calls": []}

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from kakehashi.accounts.models import Startup
 from kakehashi.accounts.permissions import is_staff
 from kakehashi.cohorts.fiscal import fiscal_year_bounds, fiscal_year_of
+from kakehashi.core import pagecache
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm, flash_form_errors
@@ -72,6 +73,7 @@ def _load_hub(hub_id: int) -> PartnerHub:
 
 
 @bp.get("/hubs/<int:hub_id>")
+@pagecache.page
 @access.rule("can_view_hub")
 def hub(hub_id: int) -> Any:
     hub = _load_hub(hub_id)

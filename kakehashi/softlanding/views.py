@@ -20,6 +20,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 
 from kakehashi.applications import formatting
+from kakehashi.core import pagecache
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm, flash_form_errors
@@ -175,6 +176,7 @@ def index() -> Any:
 
 
 @bp.get("/landing/cases/<int:case_id>")
+@pagecache.page
 @access.rule("can_view_case")
 def case(case_id: int) -> Any:
     case = queries.case_with_people(case_id)

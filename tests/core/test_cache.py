@@ -89,3 +89,17 @@ def test_nothing_is_shared_before_the_namespace_has_a_token():
     assert cached_names(calls) == ["Health"]
     assert cached_names(calls) == ["Health"]
     assert len(calls) == 2
+
+
+def test_a_namespace_with_a_byte_budget_keeps_the_newest_values_within_it():
+    cache.watch("test-bytes", Vertical, max_entries=10, max_bytes=250)
+    VerticalFactory()
+    db.session.commit()
+    for number in range(4):
+        current, _value = cache.lookup("test-bytes", number)
+        cache.store("test-bytes", current, number, bytes(100))
+    kept = [number for number in range(4) if cache.lookup("test-bytes", number)[1] is not cache.MISSING]
+    assert kept == [2, 3]  # 200 of the 250 bytes; the oldest went first
+    cache.store("test-bytes", current, "too big", bytes(251))
+    assert cache.lookup("test-bytes", "too big")[1] is cache.MISSING
+    assert cache.lookup("test-bytes", 3)[1] == bytes(100)

@@ -23,7 +23,7 @@ from kakehashi.applications.judging.models import AssignmentState, JudgeAssignme
 from kakehashi.applications.judging.permissions import can_declare_conflict, can_score
 from kakehashi.applications.judging.views import bp
 from kakehashi.applications.models import Application, Call, CallState
-from kakehashi.core import audit, storage
+from kakehashi.core import audit, pagecache, storage
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.i18n import pick
@@ -71,6 +71,7 @@ def application_name(application: Application, startup_name: dict[str, str] | No
 
 
 @bp.get("/judging/")
+@pagecache.page
 @access.signed_in
 def queue() -> Any:
     """Calls to judge in full; calls whose judging is over in one line each (``?call=`` lists one of them).

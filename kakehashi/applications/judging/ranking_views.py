@@ -27,7 +27,7 @@ from kakehashi.applications.judging import decisions, exports, queries, services
 from kakehashi.applications.judging.ranking import DISAGREEMENT_SHARE, MIN_REVIEWS, Result
 from kakehashi.applications.judging.views import bp
 from kakehashi.applications.models import APPLICATION_STATE_LABELS, Application, ApplicationState, Call, CallState
-from kakehashi.core import audit, cache
+from kakehashi.core import audit, cache, pagecache
 from kakehashi.core import permissions as access
 from kakehashi.core.errors import DomainError
 from kakehashi.core.forms import PostForm
@@ -147,6 +147,7 @@ def _ranked_table(call: Call, sort: str, locale: str, judging_open: bool) -> Ran
 
 
 @bp.get("/admin/calls/<int:call_id>/ranking")
+@pagecache.page
 @access.staff
 def ranking(call_id: int) -> Any:
     call = access.load_or_404(Call, call_id)
@@ -309,6 +310,7 @@ def release(call_id: int) -> Any:
 def ranking_export(call_id: int, fmt: str) -> Any:
     call = access.load_or_404(Call, call_id)
     table = exports.ranking_table(call)
+    response = exports.response(call, table, fmt)  # before the commit, which would expire (and reload) the call
     audit.record(current_user, "judging.ranking_exported", call, {"format": fmt, "rows": len(table.rows)})
     db.session.commit()
-    return exports.response(call, table, fmt)
+    return response
