@@ -6,10 +6,13 @@
    ``before_cursor_execute`` listener. Pages that have a smaller instance (a smaller call, a judge with
    fewer assignments, another case, a quiet hub) are counted there too: the two numbers must be equal.
    Each page's in-process CPU time per request is measured too (a diagnostic, robust to other load).
+   Both with the whole-page cache off: what rendering the page costs (a first view, or any view after
+   a change), not what serving it again from memory costs.
 3. Serves the app and a bare Flask hello world (``bench/hello.py``) with gunicorn, 2 sync workers each,
    on free ports of 127.0.0.1, in production configuration.
-4. Signs in over HTTP through the login form for each role, checks every page answers 200 with that
-   session, then drives it with ``wrk -t2 -c16 --latency`` (a warm-up first) and checks it again after.
+4. Signs in over HTTP through the login form for each role (following the redirect, as a browser
+   does), checks every page answers 200 with that session (timed: the first view), then drives it
+   with ``wrk -t2 -c16 --latency`` (a warm-up first) and checks it again after.
    Between runs it waits until the workers are idle (requests wrk abandoned would otherwise run into
    the next measurement). The hello world is measured before and after the pages; its mean is the ceiling.
 5. On a freshly started app server, uploads a 50 MiB PDF to a founder's checklist step (the landing

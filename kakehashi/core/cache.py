@@ -36,6 +36,7 @@ MAX_ENTRIES = 64  # a rendered 500-row ranking is ~400 KB
 PENDING = "kakehashi_cache_pending"
 TOKENS = "kakehashi_cache_tokens"
 MISSING: Any = object()
+_TOKENS_SQL = "SELECT name, token FROM cache_version"
 
 
 class CacheVersion(db.Model):
@@ -138,9 +139,19 @@ def _tokens() -> dict[str, str]:
     session = db.session()
     tokens = session.info.get(TOKENS)
     if tokens is None:
-        rows = session.connection().exec_driver_sql("SELECT name, token FROM cache_version")
-        tokens = session.info[TOKENS] = dict(rows.all())
+        tokens = session.info[TOKENS] = _read_tokens(session)
     return tokens
+
+
+def _read_tokens(session: Session) -> dict[str, str]:
+    engine = session.get_bind()
+    if session.in_transaction() or engine.dialect.name == "sqlite":
+        return dict(session.connection().exec_driver_sql(_TOKENS_SQL).all())  # type: ignore[arg-type]
+    # PostgreSQL, before the session's first statement (a page served from memory reads nothing else):
+    # one round trip in autocommit instead of BEGIN, the query and, when the request ends, ROLLBACK.
+    # Still read before any data, so what the session reads next is at least this new.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return dict(connection.exec_driver_sql(_TOKENS_SQL).all())  # type: ignore[arg-type]
 
 
 def token(namespace: str) -> str:
