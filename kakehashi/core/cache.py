@@ -168,11 +168,11 @@ def lookup(namespace: str, key: Hashable) -> tuple[str, Any]:
     if not current or namespace in session.info.get(PENDING, ()):
         return "", MISSING
     with _lock:
-        store = _stores[namespace]
+        entries = _stores[namespace]
         entry = (current, key)
-        if entry in store:
-            store.move_to_end(entry)
-            return current, store[entry]
+        if entry in entries:
+            entries.move_to_end(entry)
+            return current, entries[entry]
     return current, MISSING
 
 
@@ -184,15 +184,15 @@ def store(namespace: str, current: str, key: Hashable, value: Any) -> None:
     if budget is not None and len(value) > budget:
         return
     with _lock:
-        store = _stores[namespace]
-        for stale in [e for e in store if e[0] != current]:
+        entries = _stores[namespace]
+        for stale in [e for e in entries if e[0] != current]:
             _drop(namespace, stale)
         _drop(namespace, (current, key))
-        store[(current, key)] = value
+        entries[(current, key)] = value
         if budget is not None:
             _sizes[namespace] += len(value)
-        while len(store) > _limits[namespace] or (budget is not None and _sizes[namespace] > budget):
-            _drop(namespace, next(iter(store)))
+        while len(entries) > _limits[namespace] or (budget is not None and _sizes[namespace] > budget):
+            _drop(namespace, next(iter(entries)))
 
 
 def _drop(namespace: str, entry: tuple[str, Hashable]) -> None:
@@ -212,11 +212,3 @@ def cached(namespace: str, key: Hashable, compute: Callable[[], T]) -> T:
         value = compute()
         store(namespace, current, key, value)
     return value  # type: ignore[no-any-return]
-
-
-def clear() -> None:
-    """Forget every cached value in this worker (tests; never needed for correctness)."""
-    with _lock:
-        for namespace, store in _stores.items():
-            store.clear()
-            _sizes[namespace] = 0

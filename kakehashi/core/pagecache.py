@@ -124,8 +124,7 @@ def page(view: F) -> F:
             and set(response.headers.keys()) <= _HEADERS
         ):
             cache.store(NAMESPACE, token, key, body)
-        if _PLACEHOLDER_BYTES in body:
-            response.set_data(_with_token(body))
+        response.set_data(_with_token(body))
         return response
 
     return wrapper  # type: ignore[return-value]
